@@ -1,0 +1,5 @@
+"""keras_feasible: train Keras models without gradients, by projection onto constraint sets."""
+
+from keras_feasible import datasets
+
+__version__ = "0.1.0"
