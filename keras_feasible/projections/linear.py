@@ -1,0 +1,111 @@
+"""Linear primitives: identity (consensus), sum and the bilinear dot product."""
+
+import tensorflow as tf
+
+from keras_feasible.projections.base import Primitive
+
+# Keeps the dot-product multiplier t strictly inside (-1, 1), where 1/(1 -+ t) stays finite.
+_MULTIPLIER_BOUND = 1.0 - 1e-6
+
+
+def consensus(copies, axis=0):
+    """Projection onto the consensus set `{all copies along axis are equal}`: their mean."""
+    mean = tf.reduce_mean(copies, axis=axis, keepdims=True)
+    return tf.broadcast_to(mean, tf.shape(copies))
+
+
+class Identity(Primitive):
+    """`y = x`. The graph is the diagonal; the nearest point is the midpoint."""
+
+    def forward(self, x):
+        return x
+
+    def project(self, x, y):
+        midpoint = 0.5 * (x + y)
+        return midpoint, midpoint
+
+
+class Sum(Primitive):
+    """`y = sum_k x[..., k]`: the terms stacked on the last axis.
+
+    The graph is a hyperplane with normal (1, ..., 1, -1): every term moves by
+    t = (y - sum x) / (k + 1) and the output by -t.
+    """
+
+    def forward(self, terms):
+        return tf.reduce_sum(terms, axis=-1)
+
+    def project(self, terms, total):
+        k = tf.cast(tf.shape(terms)[-1], terms.dtype)
+        t = (total - tf.reduce_sum(terms, axis=-1)) / (k + 1.0)
+        return terms + t[..., None], total - t
+
+
+class Dot(Primitive):
+    """`z = a . b` over the last axis: one unit of a Dense or Conv layer.
+
+    The nearest point is a' = (a + t b) / (1 - t^2), b' = (b + t a) / (1 - t^2) for the
+    multiplier t in (-1, 1) that solves `g(t) = a'.b' + t - z = 0` (stationarity of
+    min |a'-a|^2 + |b'-b|^2 + (a'.b' - z)^2). In the rotated coordinates s = a + b,
+    m = a - b the solution reads s' = s / (1 - t), m' = m / (1 + t), so
+
+        g(t) = |s|^2 / (4 (1-t)^2) - |m|^2 / (4 (1+t)^2) + t - z,
+
+    which is strictly increasing on (-1, 1): the root is unique and a bracketed Newton
+    iteration finds it. The global minimiser has |t| < 1 whenever s and m are non-zero.
+    When a = -b (s = 0) and z is large the nearest point is not unique; t then stops at
+    the bound and the result is the nearest point on the line spanned by a.
+    """
+
+    def __init__(self, newton_steps=12):
+        if newton_steps < 1:
+            raise ValueError(f"newton_steps must be >= 1, got {newton_steps}.")
+        self.newton_steps = int(newton_steps)
+
+    def forward(self, a, b):
+        return tf.reduce_sum(a * b, axis=-1)
+
+    def project(self, a, b, z):
+        s = a + b
+        m = a - b
+        s2 = tf.reduce_sum(tf.square(s), axis=-1)
+        m2 = tf.reduce_sum(tf.square(m), axis=-1)
+        t = dot_multiplier(s2, m2, z, self.newton_steps)
+        scale_s = (0.5 / (1.0 - t))[..., None]
+        scale_m = (0.5 / (1.0 + t))[..., None]
+        a_new = scale_s * s + scale_m * m
+        b_new = scale_s * s - scale_m * m
+        return a_new, b_new, _rotated_dot(s2, m2, t)
+
+
+def _rotated_dot(s2, m2, t):
+    """a'.b' for the multiplier t, written with |s|^2 = |a+b|^2 and |m|^2 = |a-b|^2."""
+    return 0.25 * (s2 / tf.square(1.0 - t) - m2 / tf.square(1.0 + t))
+
+
+def dot_multiplier(s2, m2, z, newton_steps=12):
+    """The multiplier t of the dot-product projection, from |a+b|^2, |a-b|^2 and z.
+
+    Exposed separately because the factored sweeps (which never form a and b per node)
+    get s2 and m2 from matrix products and need only t.
+
+    Newton's method runs on g(t) (1 - t^2)^2, a quartic with the same single root in
+    (-1, 1) but no poles at +-1: on g itself, a first step that lands near a pole creeps
+    back by a factor 2/3 per step. Steps leaving the sign-change bracket bisect instead.
+    Eight steps reach float32 precision in every regime `tools/inner_solves.py` measures;
+    the default keeps a margin.
+    """
+    a, m = 0.25 * s2, 0.25 * m2
+    # A fixed, unrolled step count: XLA fuses the whole solve into one elementwise kernel.
+    upper = tf.fill(tf.shape(z), tf.constant(_MULTIPLIER_BOUND, z.dtype))
+    lower = -upper
+    t = tf.zeros_like(z)
+    for _ in range(newton_steps):
+        u = 1.0 - tf.square(t)
+        g = a * tf.square(1.0 + t) - m * tf.square(1.0 - t) + (t - z) * tf.square(u)
+        slope = 2.0 * (a * (1.0 + t) + m * (1.0 - t)) + tf.square(u) - 4.0 * t * (t - z) * u
+        lower = tf.where(g < 0.0, t, lower)
+        upper = tf.where(g > 0.0, t, upper)
+        step = t - g / slope
+        t = tf.where((step >= lower) & (step <= upper), step, 0.5 * (lower + upper))
+    return t

@@ -1,0 +1,33 @@
+"""The max primitive behind max pooling."""
+
+import tensorflow as tf
+
+from keras_feasible.projections.base import Primitive
+
+
+class Max(Primitive):
+    """`y = max_k a[..., k]`.
+
+    For a common value v, the cost of the nearest point with max equal to v is
+    `(y - v)^2 + sum_k max(a_k - v, 0)^2` (plus raising the largest entry when v exceeds
+    it), a convex function of v. With a sorted decreasingly, its minimiser is the mean of
+    y and the top m entries, `v_m = (y + a_(1) + ... + a_(m)) / (m + 1)`, for the first m
+    with `a_(m+1) <= v_m`; the candidates failing that test form a prefix, so m is one
+    plus their count. The result lowers every entry above v to v, raises the arg-max
+    entry to v if it was below, and sets y = v.
+    """
+
+    def forward(self, a):
+        return tf.reduce_max(a, axis=-1)
+
+    def project(self, a, y):
+        ranked = tf.sort(a, axis=-1, direction="DESCENDING")
+        k = tf.shape(a)[-1]
+        tied = tf.range(1, k + 1, dtype=a.dtype)
+        candidates = (y[..., None] + tf.cumsum(ranked, axis=-1)) / (tied + 1.0)
+        too_low = ranked[..., 1:] > candidates[..., :-1]
+        m = tf.reduce_sum(tf.cast(too_low, tf.int32), axis=-1)
+        v = tf.gather(candidates, m, batch_dims=len(y.shape))
+        argmax = tf.one_hot(tf.argmax(a, axis=-1), k, on_value=True, off_value=False)
+        a_new = tf.where(argmax, v[..., None], tf.minimum(a, v[..., None]))
+        return a_new, v

@@ -1,0 +1,259 @@
+"""Shape transforms: reshape, flatten, transpose, concatenate, slice.
+
+A shape transform is not a constraint to satisfy but a re-indexing: every entry of its
+output copies one entry of its inputs. Copies of a variable travel through the transform
+(`forward`) and back (`adjoint`, the transpose of the selection: split, un-transpose,
+zero-pad), so the consensus of a variable read through a transform is still a plain mean.
+
+Transforms map a list of tensors to a list of tensors and act on the trailing dimensions
+named by `input_shapes`; any leading (batch) dimensions pass through.
+
+Example:
+
+>>> join = Concatenate([(128,), (784,)])      # a skip connection [h, x]
+>>> [hx] = join.forward([h, x])               # shape [batch, 912]
+>>> h_sum, x_sum = join.adjoint([copies])     # back to [batch, 128] and [batch, 784]
+"""
+
+import math
+
+import tensorflow as tf
+
+
+class Transform:
+    """A linear map in which every output entry is a copy of exactly one input entry."""
+
+    def __init__(self, input_shapes):
+        self.input_shapes = [tuple(int(d) for d in shape) for shape in input_shapes]
+
+    @property
+    def output_shapes(self):
+        raise NotImplementedError
+
+    def forward(self, inputs):
+        raise NotImplementedError
+
+    def adjoint(self, outputs):
+        """The transposed map: each input entry receives the sum of its copies."""
+        raise NotImplementedError
+
+    def inverse(self, outputs):
+        """Undo `forward`; defined for the bijective transforms (all but `Slice`)."""
+        return self.adjoint(outputs)
+
+    def project(self, inputs, outputs):
+        """Nearest point of the graph `{(x, T x)}`: each entry averages with its copies."""
+        back = self.adjoint(outputs)
+        counts = self.adjoint([tf.ones_like(y) for y in outputs])
+        inputs = [(x + b) / (1.0 + c) for x, b, c in zip(inputs, back, counts)]
+        return inputs, self.forward(inputs)
+
+    def _leading(self, tensor, shape):
+        return tf.shape(tensor)[: tensor.shape.rank - len(shape)]
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.input_shapes} -> {self.output_shapes})"
+
+
+class Identity(Transform):
+    """The tensor unchanged (a view that reads a variable as is)."""
+
+    def __init__(self, input_shape):
+        super().__init__([input_shape])
+
+    @property
+    def output_shapes(self):
+        return self.input_shapes
+
+    def forward(self, inputs):
+        return list(inputs)
+
+    def adjoint(self, outputs):
+        return list(outputs)
+
+
+class Reshape(Transform):
+    """Reshape the trailing `input_shape` dimensions to `target_shape`."""
+
+    def __init__(self, input_shape, target_shape):
+        super().__init__([input_shape])
+        self.target_shape = tuple(int(d) for d in target_shape)
+        if math.prod(self.target_shape) != math.prod(self.input_shapes[0]):
+            raise ValueError(f"Cannot reshape {self.input_shapes[0]} to {self.target_shape}.")
+
+    @property
+    def output_shapes(self):
+        return [self.target_shape]
+
+    def forward(self, inputs):
+        (x,) = inputs
+        return [tf.reshape(x, tf.concat([self._leading(x, self.input_shapes[0]), self.target_shape], 0))]
+
+    def adjoint(self, outputs):
+        (y,) = outputs
+        return [tf.reshape(y, tf.concat([self._leading(y, self.target_shape), self.input_shapes[0]], 0))]
+
+
+class Flatten(Reshape):
+    """Flatten the trailing `input_shape` dimensions into one."""
+
+    def __init__(self, input_shape):
+        super().__init__(input_shape, (math.prod(input_shape),))
+
+
+class Transpose(Transform):
+    """Permute the trailing dimensions: `perm` indexes `input_shape`."""
+
+    def __init__(self, input_shape, perm):
+        super().__init__([input_shape])
+        if sorted(perm) != list(range(len(input_shape))):
+            raise ValueError(f"{perm} is not a permutation of {len(input_shape)} axes.")
+        self.perm = tuple(int(p) for p in perm)
+
+    @property
+    def output_shapes(self):
+        return [tuple(self.input_shapes[0][p] for p in self.perm)]
+
+    def _permute(self, x, perm):
+        lead = x.shape.rank - len(perm)
+        return tf.transpose(x, list(range(lead)) + [lead + p for p in perm])
+
+    def forward(self, inputs):
+        return [self._permute(inputs[0], self.perm)]
+
+    def adjoint(self, outputs):
+        inverse = sorted(range(len(self.perm)), key=self.perm.__getitem__)
+        return [self._permute(outputs[0], inverse)]
+
+
+class Concatenate(Transform):
+    """Join inputs along one trailing axis (`axis` counts from the end, -1 the last)."""
+
+    def __init__(self, input_shapes, axis=-1):
+        super().__init__(input_shapes)
+        if axis >= 0:
+            raise ValueError("Concatenate takes a negative axis (counted from the end).")
+        ranks = {len(shape) for shape in self.input_shapes}
+        if len(ranks) != 1 or -axis > min(ranks):
+            raise ValueError(f"Cannot concatenate shapes {self.input_shapes} on axis {axis}.")
+        at = ranks.pop() + axis
+        if len({shape[:at] + shape[at + 1 :] for shape in self.input_shapes}) != 1:
+            raise ValueError(f"Cannot concatenate shapes {self.input_shapes} on axis {axis}.")
+        self.axis = int(axis)
+        self.sizes = [shape[axis] for shape in self.input_shapes]
+
+    @property
+    def output_shapes(self):
+        shape = list(self.input_shapes[0])
+        shape[self.axis] = sum(self.sizes)
+        return [tuple(shape)]
+
+    def forward(self, inputs):
+        return [tf.concat(inputs, axis=self.axis)]
+
+    def adjoint(self, outputs):
+        return tf.split(outputs[0], self.sizes, axis=self.axis)
+
+
+class Slice(Transform):
+    """Take `input[..., begin : begin + size]` over the trailing dimensions.
+
+    Not invertible: the adjoint pads with zeros, and the entries it leaves out have no
+    copies (count zero) in the consensus.
+    """
+
+    def __init__(self, input_shape, begin, size):
+        super().__init__([input_shape])
+        shape = self.input_shapes[0]
+        if not (len(begin) == len(size) == len(shape)) or any(
+            b < 0 or s < 1 or b + s > d for b, s, d in zip(begin, size, shape)
+        ):
+            raise ValueError(f"Slice begin={begin}, size={size} does not fit shape {shape}.")
+        self.begin = tuple(int(b) for b in begin)
+        self.size = tuple(int(s) for s in size)
+
+    @property
+    def output_shapes(self):
+        return [self.size]
+
+    def forward(self, inputs):
+        (x,) = inputs
+        lead = x.shape.rank - len(self.begin)
+        return [tf.slice(x, [0] * lead + list(self.begin), [-1] * lead + list(self.size))]
+
+    def adjoint(self, outputs):
+        (y,) = outputs
+        lead = y.shape.rank - len(self.begin)
+        pads = [[b, d - b - s] for b, s, d in zip(self.begin, self.size, self.input_shapes[0])]
+        return [tf.pad(y, [[0, 0]] * lead + pads)]
+
+    def inverse(self, outputs):
+        raise TypeError("Slice is not invertible; use adjoint() to scatter copies back.")
+
+
+class Parallel(Transform):
+    """Several transforms side by side, each on its own consecutive inputs (block diagonal)."""
+
+    def __init__(self, transforms):
+        self.transforms = list(transforms)
+        super().__init__([shape for t in self.transforms for shape in t.input_shapes])
+
+    @property
+    def output_shapes(self):
+        return [shape for t in self.transforms for shape in t.output_shapes]
+
+    def _apply(self, tensors, counts, method):
+        result, start = [], 0
+        for transform, n in zip(self.transforms, counts):
+            result += getattr(transform, method)(tensors[start : start + n])
+            start += n
+        return result
+
+    def forward(self, inputs):
+        return self._apply(inputs, [len(t.input_shapes) for t in self.transforms], "forward")
+
+    def adjoint(self, outputs):
+        return self._apply(outputs, [len(t.output_shapes) for t in self.transforms], "adjoint")
+
+    def inverse(self, outputs):
+        return self._apply(outputs, [len(t.output_shapes) for t in self.transforms], "inverse")
+
+    def __repr__(self):
+        return f"Parallel({self.transforms!r})"
+
+
+class Chain(Transform):
+    """Transforms applied one after the other (`transforms[0]` first)."""
+
+    def __init__(self, transforms):
+        transforms = list(transforms)
+        if not transforms:
+            raise ValueError("Chain needs at least one transform.")
+        for first, second in zip(transforms, transforms[1:]):
+            if first.output_shapes != second.input_shapes:
+                raise ValueError(f"{first} produces {first.output_shapes}, {second} expects {second.input_shapes}.")
+        super().__init__(transforms[0].input_shapes)
+        self.transforms = transforms
+
+    @property
+    def output_shapes(self):
+        return self.transforms[-1].output_shapes
+
+    def forward(self, inputs):
+        for transform in self.transforms:
+            inputs = transform.forward(inputs)
+        return inputs
+
+    def adjoint(self, outputs):
+        for transform in reversed(self.transforms):
+            outputs = transform.adjoint(outputs)
+        return outputs
+
+    def inverse(self, outputs):
+        for transform in reversed(self.transforms):
+            outputs = transform.inverse(outputs)
+        return outputs
+
+    def __repr__(self):
+        return f"Chain({self.transforms!r})"
+

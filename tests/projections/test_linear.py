@@ -1,0 +1,115 @@
+"""Identity/consensus, sum and dot product: on the graph, idempotent, nearest."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_feasible import projections
+from tests import nearest
+from tests.projections.checks import assert_close, assert_nearest, flat_cases, squared_distance
+
+
+def _normal(rng, shape, scale=1.0):
+    return (rng.normal(size=shape) * scale).astype(np.float32)
+
+
+def dot_cases(rng):
+    def random(lead, n, scale=1.0, z_scale=3.0):
+        return _normal(rng, lead + (n,), scale), _normal(rng, lead + (n,), scale), _normal(rng, lead, z_scale)
+
+    a, b, _ = random((8,), 3)
+    unit = _normal(rng, (8, 3))
+    orthogonal = unit - np.sum(unit * a, -1, keepdims=True) / np.sum(a * a, -1, keepdims=True) * a
+    yield "random", random((8,), 3)
+    yield "batch_dims", random((2, 3), 4)
+    yield "no_batch", random((), 5)
+    yield "wide", random((6,), 1)
+    yield "on_graph", (a, b, np.sum(a * b, -1))
+    yield "far_from_graph", (a, b, np.sum(a * b, -1) + _normal(rng, (8,), 30.0))
+    yield "orthogonal", (a, orthogonal.astype(np.float32), _normal(rng, (8,)))
+    yield "tiny", random((8,), 3, scale=1e-3, z_scale=1e-5)
+    yield "large", random((8,), 2, scale=10.0, z_scale=300.0)
+    yield "zeros", (np.zeros((6, 3), np.float32), np.zeros((6, 3), np.float32), np.linspace(-1, 1, 6, dtype=np.float32))
+    yield "one_side_zero", (np.zeros((6, 3), np.float32), _normal(rng, (6, 3)), _normal(rng, (6,)))
+
+
+DOT_CASES = dict(dot_cases(np.random.default_rng(0)))
+
+
+@pytest.mark.parametrize("case", DOT_CASES)
+def test_dot_lands_on_its_graph(case):
+    a, b, z = projections.Dot().project(*map(tf.constant, DOT_CASES[case]))
+    scale = 1.0 + np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1)
+    assert np.all(np.abs(np.sum(a * b, -1) - z) <= 1e-5 * scale)
+
+
+@pytest.mark.parametrize("case", DOT_CASES)
+def test_dot_is_idempotent(case):
+    once = projections.Dot().project(*map(tf.constant, DOT_CASES[case]))
+    twice = projections.Dot().project(*once)
+    for first, second in zip(once, twice):
+        assert_close(second, first, 1e-4)
+
+
+@pytest.mark.parametrize("case", DOT_CASES)
+def test_dot_is_the_nearest_point(case, rng):
+    a0, b0, z0 = DOT_CASES[case]
+    result = projections.Dot().project(*map(tf.constant, DOT_CASES[case]))
+    a0, b0, z0 = flat_cases(a0, b0, z0)
+    a1, b1, z1 = flat_cases(*result)
+    n = a0.shape[1]
+    searched = nearest.graph_search(lambda x: np.sum(x[..., :n] * x[..., n:], -1), np.hstack([a0, b0]), z0[:, 0], rng)
+    assert_nearest(squared_distance((a0, b0, z0), (a1, b1, z1)), searched)
+
+
+def test_dot_forward_is_the_inner_product():
+    a, b = np.arange(6.0).reshape(2, 3), np.ones((2, 3))
+    assert_close(projections.Dot().forward(tf.constant(a), tf.constant(b)), [3.0, 12.0], 1e-12)
+
+
+def sum_cases(rng):
+    yield "random", (_normal(rng, (8, 3)), _normal(rng, (8,), 3.0))
+    yield "batch_dims", (_normal(rng, (2, 3, 4)), _normal(rng, (2, 3)))
+    yield "single_term", (_normal(rng, (5, 1)), _normal(rng, (5,)))
+    yield "zeros", (np.zeros((4, 2), np.float32), np.zeros((4,), np.float32))
+    terms = _normal(rng, (6, 2))
+    yield "on_graph", (terms, terms.sum(-1))
+
+
+SUM_CASES = dict(sum_cases(np.random.default_rng(1)))
+
+
+@pytest.mark.parametrize("case", SUM_CASES)
+def test_sum_lands_on_its_graph_idempotently(case):
+    terms, total = projections.Sum().project(*map(tf.constant, SUM_CASES[case]))
+    assert_close(np.sum(terms, -1), total, 1e-5)
+    again = projections.Sum().project(terms, total)
+    assert_close(again[0], terms, 1e-6)
+    assert_close(again[1], total, 1e-6)
+
+
+@pytest.mark.parametrize("case", SUM_CASES)
+def test_sum_is_the_nearest_point(case, rng):
+    terms0, total0 = flat_cases(*SUM_CASES[case])
+    result = flat_cases(*projections.Sum().project(*map(tf.constant, SUM_CASES[case])))
+    searched = nearest.graph_search(lambda x: x.sum(-1), terms0, total0[:, 0], rng)
+    assert_nearest(squared_distance((terms0, total0), result), searched)
+
+
+def test_identity_projects_to_the_midpoint_which_is_nearest(rng):
+    x0, y0 = _normal(rng, (4, 3)), _normal(rng, (4, 3))
+    x1, y1 = projections.Identity().project(tf.constant(x0), tf.constant(y0))
+    assert_close(x1, y1, 0)
+    searched = nearest.graph_search(lambda x: x[..., 0], x0.reshape(-1, 1), y0.reshape(-1), rng)
+    found = (np.asarray(x1).reshape(-1) - x0.reshape(-1)) ** 2 + (np.asarray(y1).reshape(-1) - y0.reshape(-1)) ** 2
+    assert_nearest(found, searched)
+
+
+def test_consensus_is_the_projection_onto_equal_copies(rng):
+    copies = _normal(rng, (5, 3, 2))
+    result = projections.consensus(tf.constant(copies), axis=1)
+    ones = np.ones((3, 1))
+    for i in range(5):
+        for j in range(2):
+            coefficient, *_ = np.linalg.lstsq(ones, copies[i, :, j].astype(np.float64), rcond=None)
+            assert_close(result[i, :, j], np.full(3, coefficient[0]), 1e-6)

@@ -1,0 +1,118 @@
+"""Shape transforms: they re-index like NumPy, their adjoint is their transpose, bijective
+ones invert, and the projection onto their graph is the least-squares nearest point."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_feasible.projections import shapes
+from tests import nearest
+from tests.projections.checks import assert_close
+
+LEAD = (2, 3)  # leading batch dimensions every transform must pass through
+
+TRANSFORMS = {
+    "identity": (shapes.Identity((4,)), lambda x: [x[0]]),
+    "reshape": (shapes.Reshape((2, 6), (3, 4)), lambda x: [x[0].reshape(LEAD + (3, 4))]),
+    "flatten": (shapes.Flatten((2, 3, 2)), lambda x: [x[0].reshape(LEAD + (12,))]),
+    "transpose": (shapes.Transpose((2, 3, 4), (2, 0, 1)), lambda x: [np.moveaxis(x[0], -1, -3)]),
+    "concatenate_last": (shapes.Concatenate([(2,), (3,)]), lambda x: [np.concatenate(x, -1)]),
+    "concatenate_inner": (shapes.Concatenate([(1, 3), (2, 3)], axis=-2), lambda x: [np.concatenate(x, -2)]),
+    "slice": (shapes.Slice((5, 4), (1, 0), (3, 2)), lambda x: [x[0][..., 1:4, 0:2]]),
+    "chain": (
+        shapes.Chain([shapes.Slice((4, 3), (0, 1), (4, 2)), shapes.Flatten((4, 2))]),
+        lambda x: [x[0][..., :, 1:3].reshape(LEAD + (8,))],
+    ),
+    "parallel_then_concatenate": (
+        shapes.Chain(
+            [
+                shapes.Parallel([shapes.Transpose((2, 3), (1, 0)), shapes.Identity((3, 1))]),
+                shapes.Concatenate([(3, 2), (3, 1)]),
+            ]
+        ),
+        lambda x: [np.concatenate([np.swapaxes(x[0], -1, -2), x[1]], -1)],
+    ),
+}
+
+
+def _inputs(transform, rng, lead=LEAD):
+    return [rng.normal(size=lead + shape) for shape in transform.input_shapes]
+
+
+def _outputs(transform, rng, lead=LEAD):
+    return [rng.normal(size=lead + shape) for shape in transform.output_shapes]
+
+
+@pytest.mark.parametrize("name", TRANSFORMS)
+def test_forward_reindexes_like_numpy(name, rng):
+    transform, reference = TRANSFORMS[name]
+    x = _inputs(transform, rng)
+    result = transform.forward([tf.constant(v) for v in x])
+    for got, want, shape in zip(result, reference(x), transform.output_shapes):
+        assert got.shape == LEAD + shape
+        assert_close(got, want, 0)
+
+
+@pytest.mark.parametrize("name", TRANSFORMS)
+def test_adjoint_is_the_transpose(name, rng):
+    transform, _ = TRANSFORMS[name]
+    x, y = _inputs(transform, rng), _outputs(transform, rng)
+    forward = transform.forward([tf.constant(v) for v in x])
+    adjoint = transform.adjoint([tf.constant(v) for v in y])
+    lhs = sum(np.sum(np.asarray(f) * v) for f, v in zip(forward, y))
+    rhs = sum(np.sum(v * np.asarray(a)) for v, a in zip(x, adjoint))
+    assert lhs == pytest.approx(rhs, rel=1e-10)
+
+
+@pytest.mark.parametrize("name", [n for n in TRANSFORMS if "slice" not in n and n != "chain"])
+def test_bijective_transforms_invert(name, rng):
+    transform, _ = TRANSFORMS[name]
+    x = _inputs(transform, rng)
+    back = transform.inverse(transform.forward([tf.constant(v) for v in x]))
+    for got, want in zip(back, x):
+        assert_close(got, want, 0)
+
+
+def test_slice_is_not_invertible():
+    with pytest.raises(TypeError):
+        shapes.Slice((3,), (0,), (2,)).inverse([tf.zeros([2])])
+
+
+@pytest.mark.parametrize("name", TRANSFORMS)
+def test_projection_is_the_least_squares_nearest_point(name, rng):
+    transform, _ = TRANSFORMS[name]
+    x0, y0 = _inputs(transform, rng, lead=()), _outputs(transform, rng, lead=())
+    flat_x0 = np.concatenate([v.ravel() for v in x0])
+    flat_y0 = np.concatenate([v.ravel() for v in y0])
+    # The transform's matrix, column by column from basis vectors.
+    sizes = [int(np.prod(s)) for s in transform.input_shapes]
+    columns = []
+    for basis in np.eye(flat_x0.size):
+        parts = np.split(basis, np.cumsum(sizes)[:-1])
+        inputs = [tf.constant(p.reshape(s)) for p, s in zip(parts, transform.input_shapes)]
+        columns.append(np.concatenate([np.ravel(o) for o in transform.forward(inputs)]))
+    expected = nearest.least_squares_projection(np.stack(columns, axis=1), flat_x0, flat_y0)
+
+    x1, y1 = transform.project([tf.constant(v) for v in x0], [tf.constant(v) for v in y0])
+    assert_close(np.concatenate([np.ravel(v) for v in x1]), expected, 1e-10)
+    for got, want in zip(y1, transform.forward(x1)):
+        assert_close(got, want, 0)
+    x2, y2 = transform.project(x1, y1)
+    for got, want in zip(x2 + y2, list(x1) + list(y1)):
+        assert_close(got, want, 1e-12)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: shapes.Reshape((2, 3), (4,)),
+        lambda: shapes.Transpose((2, 3), (0, 0)),
+        lambda: shapes.Concatenate([(2, 3), (2, 4)], axis=-2),
+        lambda: shapes.Concatenate([(2,), (3,)], axis=0),
+        lambda: shapes.Slice((4,), (3,), (2,)),
+        lambda: shapes.Chain([shapes.Flatten((2, 3)), shapes.Reshape((5,), (5,))]),
+    ],
+)
+def test_malformed_transforms_are_rejected(make):
+    with pytest.raises(ValueError):
+        make()
