@@ -1,0 +1,32 @@
+"""Alternating projections and alternating reflections between two partitions."""
+
+from keras_feasible.solvers.base import ProjectionAlgorithm, reflect
+
+
+class AlternatingProjections(ProjectionAlgorithm):
+    """`z <- P_B(P_A(z))`.
+
+    Every iterate lies in B (for a network: every copy at consensus), so the solution
+    is the state itself. Converges for convex sets; for the non-convex graphs of a
+    network it is a descent method on the distance between the partitions.
+    """
+
+    def sweep(self, projections, state):
+        project_a, project_b = projections
+        return project_b(project_a(state))
+
+
+class AlternatingReflections(ProjectionAlgorithm):
+    """`z <- R_B(R_A(z))` with `R = 2P - I`: Douglas-Rachford without averaging.
+
+    The solution is read from the shadow point `P_A(z)`.
+    """
+
+    def sweep(self, projections, state):
+        project_a, project_b = projections
+        reflected, _ = reflect(project_a, state)
+        reflected, _ = reflect(project_b, reflected)
+        return reflected
+
+    def estimate(self, projections, state):
+        return projections[0](state)

@@ -1,0 +1,95 @@
+"""The sweep loop shared by every projection algorithm."""
+
+import tensorflow as tf
+
+PAIR = "pair"
+LAYERS = "layers"
+
+
+def tree_map(fn, *trees):
+    return tf.nest.map_structure(fn, *trees)
+
+
+def check_relaxation(value):
+    value = float(value)
+    if not 0.0 < value <= 1.0:
+        raise ValueError(f"relaxation must be in (0, 1], got {value}.")
+    return value
+
+
+def reflect(projection, state):
+    """`R = 2P - I`: returns (R(state), P(state))."""
+    projected = projection(state)
+    return tree_map(lambda p, z: 2.0 * p - z, projected, state), projected
+
+
+def mean_squared_change(new, old):
+    """Mean over every entry of the state of the squared change: the per-sweep residual."""
+    squares = [tf.reduce_sum(tf.square(n - o)) for n, o in zip(tf.nest.flatten(new), tf.nest.flatten(old))]
+    sizes = [tf.cast(tf.size(n), squares[0].dtype) for n in tf.nest.flatten(new)]
+    return tf.add_n(squares) / tf.maximum(tf.add_n(sizes), 1.0)
+
+
+class ProjectionAlgorithm:
+    """Iterates projections onto the partitions of a feasibility problem.
+
+    An algorithm knows nothing of networks: it sees a list of projection operators, one
+    per partition (`partitioning = "pair"` asks for exactly two, A and B; `"layers"` for
+    any number, projected in the order given), each mapping a state (a nested structure
+    of tensors) to a state of the same structure.
+
+    Subclasses define one `sweep` and `estimate`, the point of a state from which the
+    solution is read. `run` performs `sweeps` sweeps inside a single `tf.while_loop`, so a
+    caller's `tf.function` (with or without `jit_compile=True`) compiles all of them.
+
+    Example:
+
+    >>> solver = DouglasRachford(sweeps=50, relaxation=0.5)
+    >>> state, residuals = solver.run([project_a, project_b], state)
+    >>> solution = solver.estimate([project_a, project_b], state)
+    """
+
+    partitioning = PAIR
+
+    def __init__(self, sweeps=50):
+        if isinstance(sweeps, bool) or not isinstance(sweeps, int) or sweeps < 1:
+            raise ValueError(f"sweeps must be a positive integer, got {sweeps!r}.")
+        self.sweeps = sweeps
+
+    def sweep(self, projections, state):
+        raise NotImplementedError
+
+    def estimate(self, projections, state):
+        return state
+
+    def run(self, projections, state):
+        """Runs `self.sweeps` sweeps; returns the final state and the residual of each sweep."""
+        projections = self._check(projections)
+        dtype = tf.nest.flatten(state)[0].dtype
+
+        def body(i, state, residuals):
+            new_state = self.sweep(projections, state)
+            return i + 1, new_state, residuals.write(i, mean_squared_change(new_state, state))
+
+        _, state, residuals = tf.while_loop(
+            lambda i, *_: i < self.sweeps,
+            body,
+            (tf.constant(0), state, tf.TensorArray(dtype, size=self.sweeps)),
+            maximum_iterations=self.sweeps,
+        )
+        return state, residuals.stack()
+
+    def _check(self, projections):
+        projections = list(projections)
+        if self.partitioning == PAIR and len(projections) != 2:
+            raise ValueError(f"{type(self).__name__} alternates between exactly two partitions, got {len(projections)}.")
+        if not projections:
+            raise ValueError(f"{type(self).__name__} needs at least one partition.")
+        return projections
+
+    def get_config(self):
+        return {"sweeps": self.sweeps}
+
+    def __repr__(self):
+        fields = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({fields})"
