@@ -1,0 +1,116 @@
+"""A network as constraint sets: variables, operation nodes and output constraints."""
+
+import collections
+
+import numpy as np
+import tensorflow as tf
+
+from keras_feasible.graph.problem import FeasibilityProblem
+from keras_feasible.graph.variables import INPUT, PARAMETER
+
+
+class ConstraintGraph:
+    """Variables, the operation nodes that relate them, and the constraints on the outputs.
+
+    Built with `GraphBuilder`. The graph is bipartite: operation nodes touch only
+    variables. Training a batch is the feasibility problem "every node satisfied, every
+    variable's copies equal, inputs equal to the data, outputs in their constraint set",
+    which `bind` returns for given parameters, inputs and labels.
+
+    Example:
+
+    >>> solver = keras_feasible.DouglasRachford(sweeps=50)
+    >>> parameters, residuals = graph.update(solver, parameters, {"x": x}, {"logits": y})
+    """
+
+    def __init__(self, variables, nodes, constraints):
+        self.variables = dict(variables)
+        self.nodes = list(nodes)
+        self.constraints = dict(constraints)
+        self.readers = collections.defaultdict(list)
+        for node in self.nodes:
+            for key, port in node.ports.items():
+                for name in port.sources:
+                    self.readers[name].append((node, key))
+
+    @property
+    def parameter_names(self):
+        return [name for name, var in self.variables.items() if var.kind == PARAMETER]
+
+    @property
+    def input_names(self):
+        return [name for name, var in self.variables.items() if var.kind == INPUT]
+
+    def forward(self, parameters, inputs):
+        """Every variable's value from a forward pass: `{name: tensor}`."""
+        missing = [n for n in self.parameter_names if n not in parameters] + [
+            n for n in self.input_names if n not in inputs
+        ]
+        if missing:
+            raise KeyError(f"No value given for {missing}.")
+        values = {**parameters, **inputs}
+        for node in self.nodes:
+            values[node.output] = node.forward(node.views(values, with_output=False))
+        return values
+
+    def bind(self, parameters, inputs, labels, cross_replica_sum=None):
+        """The feasibility problem of one batch, starting from a forward pass."""
+        unknown = set(labels) - set(self.constraints)
+        if unknown or len(labels) != len(self.constraints):
+            raise KeyError(f"Labels must be given for exactly the constrained outputs {list(self.constraints)}.")
+        return FeasibilityProblem(self, self.forward(parameters, inputs), inputs, labels, cross_replica_sum)
+
+    def update(self, solver, parameters, inputs, labels, cross_replica_sum=None):
+        """One projection update for a batch: the solver's sweeps from a forward pass, then
+        the parameters read off at consensus. Returns `(parameters, residual per sweep)`."""
+        problem = self.bind(parameters, inputs, labels, cross_replica_sum)
+        partitions = problem.partitions(solver.partitioning)
+        state, residuals = solver.run(partitions, problem.initial_state())
+        return problem.parameters(solver.estimate(partitions, state)), residuals
+
+    def layers(self):
+        """The sets grouped by distance from the output constraints, nearest first.
+
+        Each group is ("variables", names) or ("nodes", names). Two sets at the same
+        distance never share a copy (the graph is bipartite), so a group projects in
+        parallel; the groups alternate between consensus sets and operation sets.
+        """
+        distance = {("variables", name): 0 for name in self.constraints}
+        queue = collections.deque(distance)
+        while queue:
+            kind, name = queue.popleft()
+            if kind == "variables":
+                neighbours = [("nodes", node.name) for node, _ in self.readers[name]]
+            else:
+                neighbours = [("variables", v) for port in self._node(name).ports.values() for v in port.sources]
+            for neighbour in neighbours:
+                if neighbour not in distance:
+                    distance[neighbour] = distance[(kind, name)] + 1
+                    queue.append(neighbour)
+        groups = collections.defaultdict(list)
+        for (kind, name), d in distance.items():
+            groups[d, kind].append(name)
+        return [(kind, names) for (_, kind), names in sorted(groups.items())]
+
+    def initial_parameters(self, seed=0):
+        """Parameter values drawn from each parameter's initializer (Glorot uniform or zeros)."""
+        rng = np.random.default_rng(seed)
+        values = {}
+        for name in self.parameter_names:
+            var = self.variables[name]
+            if var.initializer == "glorot_uniform":
+                limit = np.sqrt(6.0 / (var.shape[0] + var.shape[-1]))
+                value = rng.uniform(-limit, limit, size=var.shape)
+            else:
+                value = np.zeros(var.shape)
+            values[name] = tf.constant(value, tf.float32)
+        return values
+
+    def _node(self, name):
+        return next(node for node in self.nodes if node.name == name)
+
+    def __repr__(self):
+        lines = [f"ConstraintGraph({len(self.variables)} variables, {len(self.nodes)} nodes)"]
+        lines += [f"  {node!r}" for node in self.nodes]
+        lines += [f"  {name} in {constraint!r}" for name, constraint in self.constraints.items()]
+        return "\n".join(lines)

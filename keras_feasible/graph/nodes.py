@@ -1,0 +1,97 @@
+"""Operation nodes: one primitive applied over a grid, one operation per output entry."""
+
+import tensorflow as tf
+
+from keras_feasible.graph.variables import Port
+from keras_feasible.projections import Dot, Sum, SumRelu
+
+OUTPUT = "output"
+
+
+class Node:
+    """A grid of elementary operations of one kind, e.g. every (sample, unit) dot product of
+    a Dense layer. The grid is the shape of the output variable (batch included).
+
+    `inputs` maps argument names to the ports the operations read; the output port reads
+    the output variable as is. Every operation keeps its own copy of every argument
+    (the product-space formulation), so a node's copies are a dict of arrays shaped
+    `grid + argument shape`. Subclasses define `forward` (on views, not copies, and
+    vectorised: a matmul rather than per-copy products) and `project` (on copies).
+    """
+
+    def __init__(self, name, inputs, output):
+        self.name = name
+        self.ports = {**inputs, OUTPUT: Port((output,))}
+
+    @property
+    def output(self):
+        return self.ports[OUTPUT].sources[0]
+
+    def views(self, values, with_output=True):
+        return {key: port.view(values) for key, port in self.ports.items() if with_output or key != OUTPUT}
+
+    def copies(self, views):
+        grid = tf.shape(views[OUTPUT])
+        return {key: port.copies(views[key], grid) for key, port in self.ports.items()}
+
+    def counts(self, views):
+        grid = tf.shape(views[OUTPUT])
+        return [port.counts(views[key], grid) for key, port in self.ports.items()]
+
+    def forward(self, views):
+        raise NotImplementedError
+
+    def project(self, copies):
+        raise NotImplementedError
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.name!r}: {self.ports})"
+
+
+class DotNode(Node):
+    """`out[i, j] = x[i] . w[j]` with x viewed `[batch, in]` and w viewed `[units, in]`."""
+
+    def __init__(self, name, x, w, output, primitive=None):
+        super().__init__(name, {"x": x, "w": w}, output)
+        self.primitive = primitive or Dot()
+
+    def forward(self, views):
+        return tf.matmul(views["x"], views["w"], transpose_b=True)
+
+    def project(self, copies):
+        x, w, out = self.primitive.project(copies["x"], copies["w"], copies[OUTPUT])
+        return {"x": x, "w": w, OUTPUT: out}
+
+
+class SumNode(Node):
+    """`out = sum of the terms`, optionally through a ReLU (a Dense unit's bias and activation)."""
+
+    def __init__(self, name, terms, output, relu=False):
+        super().__init__(name, {f"term{i}": port for i, port in enumerate(terms)}, output)
+        self.relu = relu
+        self.primitive = SumRelu() if relu else Sum()
+        self._terms = [f"term{i}" for i in range(len(terms))]
+
+    def forward(self, views):
+        total = sum(views[key] for key in self._terms[1:]) + views[self._terms[0]]  # broadcasts, unlike add_n
+        return tf.nn.relu(total) if self.relu else total
+
+    def project(self, copies):
+        stacked = tf.stack([copies[key] for key in self._terms], axis=-1)
+        terms, out = self.primitive.project(stacked, copies[OUTPUT])
+        return {**dict(zip(self._terms, tf.unstack(terms, axis=-1))), OUTPUT: out}
+
+
+class ElementwiseNode(Node):
+    """`out = f(x)` entry by entry, for a unary primitive (quantize, sign, step...)."""
+
+    def __init__(self, name, x, output, primitive):
+        super().__init__(name, {"x": x}, output)
+        self.primitive = primitive
+
+    def forward(self, views):
+        return self.primitive.forward(views["x"])
+
+    def project(self, copies):
+        x, out = self.primitive.project(copies["x"], copies[OUTPUT])
+        return {"x": x, OUTPUT: out}

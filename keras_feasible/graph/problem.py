@@ -1,0 +1,145 @@
+"""The feasibility problem of one batch, as the partition projections the solvers iterate."""
+
+import tensorflow as tf
+
+from keras_feasible.graph.nodes import OUTPUT
+from keras_feasible.graph.variables import INPUT, PARAMETER
+from keras_feasible.solvers.base import LAYERS, PAIR
+
+
+class FeasibilityProblem:
+    """A constraint graph with one batch's data and labels bound to it.
+
+    The state the solvers iterate holds every node's copies of its arguments,
+    `{node name: {argument: array}}`. Two kinds of projection act on it:
+
+    * `project_nodes`: each operation's copies onto the graph of its primitive, all in
+      parallel (they share nothing).
+    * `project_consensus`: each variable's copies replaced by their mean; an input by its
+      data; a constrained output by the mean moved into its output constraint. Parameter
+      sums and counts pass through `cross_replica_sum` (identity on one device), the only
+      step that crosses devices in data-parallel training.
+
+    Built by `ConstraintGraph.bind`; the starting state is the forward pass's values with
+    every copy at consensus.
+    """
+
+    def __init__(self, graph, values, inputs, labels, cross_replica_sum=None):
+        self.graph = graph
+        self.values = values
+        self.inputs = inputs
+        self.labels = labels
+        self._cross_replica_sum = cross_replica_sum or (lambda x: x)
+        self._views = {node.name: node.views(values) for node in graph.nodes}
+        self._counts = self._count_copies()
+
+    def _count_copies(self):
+        counts = {}
+        for node in self.graph.nodes:
+            for port_counts in node.counts(self._views[node.name]):
+                for name, count in port_counts.items():
+                    counts[name] = counts[name] + count if name in counts else count
+        for name in self.graph.parameter_names:
+            if name in counts:
+                counts[name] = self._cross_replica_sum(counts[name])
+        return counts
+
+    def initial_state(self):
+        return {node.name: node.copies(self._views[node.name]) for node in self.graph.nodes}
+
+    def project_nodes(self, state, names=None):
+        names = set(names) if names is not None else None
+        return {
+            node.name: node.project(copies) if names is None or node.name in names else copies
+            for node, copies in ((node, state[node.name]) for node in self.graph.nodes)
+        }
+
+    def consensus(self, state, names=None):
+        """The consensus value of each variable in `names` (all by default): `{name: tensor}`."""
+        names = list(self.graph.variables) if names is None else list(names)
+        sums = {}
+        for name in names:
+            for node, key in self.graph.readers[name]:
+                if (node.name, key) not in sums:
+                    sums[node.name, key] = node.ports[key].reduce(state[node.name][key])
+        values = {}
+        for name in names:
+            kind = self.graph.variables[name].kind
+            if kind == INPUT:
+                values[name] = self.inputs[name]
+                continue
+            total = tf.add_n([sums[node.name, key][name] for node, key in self.graph.readers[name]])
+            if kind == PARAMETER:
+                total = self._cross_replica_sum(total)
+            count = self._counts[name]
+            # Entries no operation reads (e.g. outside every slice) keep their value.
+            value = tf.where(count > 0, total / tf.maximum(count, 1.0), self.values[name])
+            if name in self.graph.constraints:
+                value = self.graph.constraints[name].project(value, self.labels[name])
+            values[name] = value
+        return values
+
+    def project_consensus(self, state, names=None):
+        names = set(self.graph.variables if names is None else names)
+        values = self.consensus(state, names)
+        state = {node: dict(copies) for node, copies in state.items()}
+        for node in self.graph.nodes:
+            grid = tf.shape(state[node.name][OUTPUT])
+            for key, port in node.ports.items():
+                inside = [name in names for name in port.sources]
+                if not any(inside):
+                    continue
+                if all(inside):
+                    state[node.name][key] = port.copies(port.view(values), grid)
+                    continue
+                # A port joining variables of different groups (a skip concatenation in
+                # a layered sweep): only the entries of variables in the group move.
+                filled = {n: values[n] if n in names else tf.zeros_like(self.values[n]) for n in port.sources}
+                mask = {n: tf.fill(tf.shape(self.values[n]), n in names) for n in port.sources}
+                state[node.name][key] = tf.where(
+                    port.copies(port.view(mask), grid), port.copies(port.view(filled), grid), state[node.name][key]
+                )
+        return state
+
+    def partitions(self, partitioning=PAIR):
+        """The projections a solver iterates: `PAIR` gives [all nodes, all consensus sets];
+        `LAYERS` gives one projection per group of `ConstraintGraph.layers()`."""
+        if partitioning == PAIR:
+            return [self.project_nodes, self.project_consensus]
+        if partitioning == LAYERS:
+            return [self._group_projection(kind, names) for kind, names in self.graph.layers()]
+        raise ValueError(f"Unknown partitioning {partitioning!r}; expected {PAIR!r} or {LAYERS!r}.")
+
+    def _group_projection(self, kind, names):
+        project = self.project_nodes if kind == "nodes" else self.project_consensus
+        return lambda state: project(state, names)
+
+    def parameters(self, state):
+        """The parameter values at consensus of `state`: `{name: tensor}`."""
+        return self.consensus(state, self.graph.parameter_names)
+
+    def node_gaps(self, state):
+        """Per node, the mean over its operations of the squared distance of their copies from
+        the primitive's graph."""
+        gaps = {}
+        for node in self.graph.nodes:
+            copies = state[node.name]
+            projected = node.project(copies)
+            total = tf.add_n([tf.reduce_sum(tf.square(projected[k] - copies[k])) for k in copies])
+            gaps[node.name] = total / tf.cast(tf.size(copies[OUTPUT]), total.dtype)
+        return gaps
+
+    def consensus_gaps(self, state):
+        """Per variable (inputs included), the mean over its copies of the squared distance from
+        the consensus value (for inputs: the data; for outputs: the constraint set)."""
+        target = self.project_consensus(state)
+        gaps = {}
+        for name in self.graph.variables:
+            readers = self.graph.readers[name]
+            if readers:
+                squares = [
+                    tf.reduce_sum(node.ports[key].reduce(tf.square(target[node.name][key] - state[node.name][key]))[name])
+                    for node, key in readers
+                ]
+                gaps[name] = tf.add_n(squares) / tf.reduce_sum(self._counts[name])
+        return gaps

@@ -1,0 +1,66 @@
+"""The variables of a constraint graph and the ports through which nodes read them."""
+
+import dataclasses
+
+import tensorflow as tf
+
+PARAMETER = "parameter"  # one value shared by every sample: a weight or bias
+STATE = "state"  # one value per sample: an activation, a pre-activation, the output
+INPUT = "input"  # one value per sample, pinned to the data
+
+
+@dataclasses.dataclass(frozen=True)
+class Variable:
+    """A named array of the network. `shape` excludes the batch axis for per-sample kinds."""
+
+    name: str
+    shape: tuple
+    kind: str
+    initializer: str = "zeros"
+
+    @property
+    def per_sample(self):
+        return self.kind != PARAMETER
+
+
+@dataclasses.dataclass(frozen=True)
+class Port:
+    """How one node reads variables: through a shape transform, then fanned out to its copies.
+
+    A node is a grid of elementary operations, one per entry of its output. The port's
+    *view* is `transform(sources)`; the node's copies of it are the view broadcast over
+    the grid axes listed in `expand` (e.g. a Dense layer's weight view `[units, in]`
+    expanded over the sample axis: every sample's unit keeps its own copy of the weight
+    column). `reduce` is the adjoint: copies summed back onto each source variable.
+    """
+
+    sources: tuple
+    transform: object = None
+    expand: tuple = ()
+
+    def view(self, values):
+        tensors = [values[name] for name in self.sources]
+        return self.transform.forward(tensors)[0] if self.transform else tensors[0]
+
+    def copies(self, view, grid_shape):
+        """The view fanned out to one copy per node of the grid."""
+        expanded = self._expanded(view)
+        grid_rank = grid_shape.shape[0]
+        shape = tf.concat([grid_shape, tf.shape(expanded)[grid_rank:]], 0)
+        return tf.broadcast_to(expanded, shape)
+
+    def reduce(self, copies):
+        """Sum of the copies onto each source: `{name: array shaped like the variable}`."""
+        summed = tf.reduce_sum(copies, axis=self.expand) if self.expand else copies
+        return dict(zip(self.sources, self.transform.adjoint([summed]) if self.transform else [summed]))
+
+    def counts(self, view, grid_shape):
+        """How many copies each entry of each source has in this port."""
+        fan_out = tf.reduce_prod(tf.gather(grid_shape, list(self.expand))) if self.expand else 1
+        per_entry = tf.ones_like(view) * tf.cast(fan_out, view.dtype)
+        return dict(zip(self.sources, self.transform.adjoint([per_entry]) if self.transform else [per_entry]))
+
+    def _expanded(self, view):
+        for axis in self.expand:
+            view = tf.expand_dims(view, axis)
+        return view

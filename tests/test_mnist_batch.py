@@ -1,0 +1,74 @@
+"""End to end on real data: a 784-128-128-10 ReLU MLP with a skip concatenation and the
+margin output, as constraint sets, on one batch of 256 MNIST images."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import keras_feasible as kf
+from keras_feasible.datasets import mnist
+from keras_feasible.graph import GraphBuilder
+
+ALGORITHMS = [
+    kf.AlternatingProjections,
+    kf.AlternatingReflections,
+    kf.DouglasRachford,
+    kf.DifferenceMap,
+    kf.CyclicProjections,
+    kf.CyclicDouglasRachford,
+]
+
+
+@pytest.fixture(scope="module")
+def batch():
+    (images, labels), _ = mnist.load_data()
+    x = tf.constant(images[:256].reshape(256, 784) / 255.0, tf.float32)
+    return x, tf.constant(labels[:256].astype(np.int32))
+
+
+@pytest.fixture(scope="module")
+def graph():
+    builder = GraphBuilder()
+    x = builder.input("x", (784,))
+    h1 = builder.dense(x, 128, "dense_1", activation="relu")
+    h2 = builder.dense(builder.concatenate([h1, x]), 128, "dense_2", activation="relu")
+    builder.constrain(builder.dense(h2, 10, "logits"), kf.Margin())
+    return builder.build()
+
+
+def train_on_batch(graph, solver, params, batch, jit_compile):
+    update = tf.function(lambda p, x, y: graph.update(solver, p, {"x": x}, {"logits": y}), jit_compile=jit_compile)
+    return update(params, *batch)
+
+
+def accuracy_and_violation(graph, params, batch):
+    logits = graph.forward(params, {"x": batch[0]})["logits"]
+    correct = tf.argmax(logits, -1, output_type=tf.int32) == batch[1]
+    violation = graph.constraints["logits"].violation(logits, batch[1])
+    return float(tf.reduce_mean(tf.cast(correct, tf.float32))), float(tf.reduce_mean(violation))
+
+
+@pytest.mark.parametrize("jit_compile", [False, True], ids=["graph", "xla"])
+def test_fifty_douglas_rachford_sweeps_fit_the_batch(graph, batch, jit_compile):
+    params = graph.initial_parameters(seed=0)
+    accuracy_before, violation_before = accuracy_and_violation(graph, params, batch)
+    solver = kf.DouglasRachford(sweeps=50, relaxation=0.5)
+    new_params, residuals = train_on_batch(graph, solver, params, batch, jit_compile)
+    accuracy, violation = accuracy_and_violation(graph, new_params, batch)
+    assert violation < 0.1 * violation_before
+    assert accuracy > accuracy_before + 0.5
+    assert residuals.shape == (50,) and np.all(np.isfinite(residuals))
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS, ids=lambda a: a.__name__)
+def test_every_algorithm_runs_finite_and_identically_with_and_without_xla(graph, batch, algorithm):
+    params = graph.initial_parameters(seed=0)
+    solver = algorithm(sweeps=3)
+    plain, plain_residuals = train_on_batch(graph, solver, params, batch, jit_compile=False)
+    compiled, compiled_residuals = train_on_batch(graph, solver, params, batch, jit_compile=True)
+    np.testing.assert_allclose(compiled_residuals, plain_residuals, rtol=1e-4)
+    for name, value in plain.items():
+        assert value.shape == params[name].shape
+        assert np.all(np.isfinite(value)), name
+        np.testing.assert_allclose(compiled[name], value, atol=1e-5, err_msg=name)
+    assert any(not np.allclose(plain[name], params[name]) for name in params)
