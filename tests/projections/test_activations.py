@@ -6,7 +6,7 @@ import tensorflow as tf
 
 from keras_feasible import projections
 from tests import nearest
-from tests.projections.checks import assert_close, assert_nearest, flat_cases, squared_distance
+from tests.projections.checks import assert_nearest, assert_nearest_on_graph, assert_on_graph_and_idempotent
 
 
 def sum_relu_cases(rng):
@@ -28,20 +28,12 @@ SUM_RELU_CASES = dict(sum_relu_cases(np.random.default_rng(2)))
 
 @pytest.mark.parametrize("case", SUM_RELU_CASES)
 def test_sum_relu_lands_on_its_graph_idempotently(case):
-    primitive = projections.SumRelu()
-    terms, y = primitive.project(*map(tf.constant, SUM_RELU_CASES[case]))
-    assert_close(primitive.forward(terms), y, 1e-5)
-    again = primitive.project(terms, y)
-    assert_close(again[0], terms, 1e-5)
-    assert_close(again[1], y, 1e-5)
+    assert_on_graph_and_idempotent(projections.SumRelu(), SUM_RELU_CASES[case], 1e-5)
 
 
 @pytest.mark.parametrize("case", SUM_RELU_CASES)
 def test_sum_relu_is_the_nearest_point(case, rng):
-    terms0, y0 = flat_cases(*SUM_RELU_CASES[case])
-    result = flat_cases(*projections.SumRelu().project(*map(tf.constant, SUM_RELU_CASES[case])))
-    searched = nearest.graph_search(lambda x: np.maximum(x.sum(-1), 0.0), terms0, y0[:, 0], rng)
-    assert_nearest(squared_distance((terms0, y0), result), searched)
+    assert_nearest_on_graph(projections.SumRelu(), SUM_RELU_CASES[case], lambda x: np.maximum(x.sum(-1), 0.0), rng)
 
 
 PIECEWISE = {

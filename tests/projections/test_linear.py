@@ -6,7 +6,7 @@ import tensorflow as tf
 
 from keras_feasible import projections
 from tests import nearest
-from tests.projections.checks import assert_close, assert_nearest, flat_cases, squared_distance
+from tests.projections.checks import assert_close, assert_nearest, assert_nearest_on_graph, assert_on_graph_and_idempotent
 
 
 def _normal(rng, shape, scale=1.0):
@@ -46,20 +46,14 @@ def test_dot_lands_on_its_graph(case):
 @pytest.mark.parametrize("case", DOT_CASES)
 def test_dot_is_idempotent(case):
     once = projections.Dot().project(*map(tf.constant, DOT_CASES[case]))
-    twice = projections.Dot().project(*once)
-    for first, second in zip(once, twice):
-        assert_close(second, first, 1e-4)
+    for twice, first in zip(projections.Dot().project(*once), once):
+        assert_close(twice, first, 1e-4)
 
 
 @pytest.mark.parametrize("case", DOT_CASES)
 def test_dot_is_the_nearest_point(case, rng):
-    a0, b0, z0 = DOT_CASES[case]
-    result = projections.Dot().project(*map(tf.constant, DOT_CASES[case]))
-    a0, b0, z0 = flat_cases(a0, b0, z0)
-    a1, b1, z1 = flat_cases(*result)
-    n = a0.shape[1]
-    searched = nearest.graph_search(lambda x: np.sum(x[..., :n] * x[..., n:], -1), np.hstack([a0, b0]), z0[:, 0], rng)
-    assert_nearest(squared_distance((a0, b0, z0), (a1, b1, z1)), searched)
+    n = DOT_CASES[case][0].shape[-1]
+    assert_nearest_on_graph(projections.Dot(), DOT_CASES[case], lambda x: np.sum(x[..., :n] * x[..., n:], -1), rng)
 
 
 def test_dot_forward_is_the_inner_product():
@@ -81,19 +75,12 @@ SUM_CASES = dict(sum_cases(np.random.default_rng(1)))
 
 @pytest.mark.parametrize("case", SUM_CASES)
 def test_sum_lands_on_its_graph_idempotently(case):
-    terms, total = projections.Sum().project(*map(tf.constant, SUM_CASES[case]))
-    assert_close(np.sum(terms, -1), total, 1e-5)
-    again = projections.Sum().project(terms, total)
-    assert_close(again[0], terms, 1e-6)
-    assert_close(again[1], total, 1e-6)
+    assert_on_graph_and_idempotent(projections.Sum(), SUM_CASES[case], 1e-5)
 
 
 @pytest.mark.parametrize("case", SUM_CASES)
 def test_sum_is_the_nearest_point(case, rng):
-    terms0, total0 = flat_cases(*SUM_CASES[case])
-    result = flat_cases(*projections.Sum().project(*map(tf.constant, SUM_CASES[case])))
-    searched = nearest.graph_search(lambda x: x.sum(-1), terms0, total0[:, 0], rng)
-    assert_nearest(squared_distance((terms0, total0), result), searched)
+    assert_nearest_on_graph(projections.Sum(), SUM_CASES[case], lambda x: x.sum(-1), rng)
 
 
 def test_identity_projects_to_the_midpoint_which_is_nearest(rng):

@@ -5,8 +5,7 @@ import pytest
 import tensorflow as tf
 
 from keras_feasible import projections
-from tests import nearest
-from tests.projections.checks import assert_close, assert_nearest, flat_cases, squared_distance
+from tests.projections.checks import assert_nearest_on_graph, assert_on_graph_and_idempotent
 
 
 def max_cases(rng):
@@ -29,17 +28,9 @@ MAX_CASES = dict(max_cases(np.random.default_rng(4)))
 
 @pytest.mark.parametrize("case", MAX_CASES)
 def test_max_lands_on_its_graph_idempotently(case):
-    primitive = projections.Max()
-    a, y = primitive.project(*map(tf.constant, MAX_CASES[case]))
-    assert_close(primitive.forward(a), y, 1e-6)
-    again = primitive.project(a, y)
-    assert_close(again[0], a, 1e-6)
-    assert_close(again[1], y, 1e-6)
+    assert_on_graph_and_idempotent(projections.Max(), MAX_CASES[case], 1e-6)
 
 
 @pytest.mark.parametrize("case", MAX_CASES)
 def test_max_is_the_nearest_point(case, rng):
-    a0, y0 = flat_cases(*MAX_CASES[case])
-    result = flat_cases(*projections.Max().project(*map(tf.constant, MAX_CASES[case])))
-    searched = nearest.graph_search(lambda x: x.max(-1), a0, y0[:, 0], rng)
-    assert_nearest(squared_distance((a0, y0), result), searched)
+    assert_nearest_on_graph(projections.Max(), MAX_CASES[case], lambda x: x.max(-1), rng)
