@@ -38,6 +38,10 @@ class ConstraintGraph:
         return [name for name, var in self.variables.items() if var.kind == PARAMETER]
 
     @property
+    def node_names(self):
+        return [node.name for node in self.nodes]
+
+    @property
     def input_names(self):
         return [name for name, var in self.variables.items() if var.kind == INPUT]
 

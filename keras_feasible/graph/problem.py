@@ -48,26 +48,25 @@ class FeasibilityProblem:
         return {node.name: node.copies(self._views[node.name]) for node in self.graph.nodes}
 
     def project_nodes(self, state, names=None):
-        names = set(names) if names is not None else None
+        names = set(self.graph.node_names if names is None else names)
         return {
-            node.name: node.project(copies) if names is None or node.name in names else copies
-            for node, copies in ((node, state[node.name]) for node in self.graph.nodes)
+            node.name: node.project(state[node.name]) if node.name in names else state[node.name]
+            for node in self.graph.nodes
         }
 
     def consensus(self, state, names=None):
         """The consensus value of each variable in `names` (all by default): `{name: tensor}`."""
         names = list(self.graph.variables) if names is None else list(names)
+        # Inputs are pinned to the data: their copies are never summed.
+        averaged = [name for name in names if self.graph.variables[name].kind != INPUT]
         sums = {}
-        for name in names:
+        for name in averaged:
             for node, key in self.graph.readers[name]:
                 if (node.name, key) not in sums:
                     sums[node.name, key] = node.ports[key].reduce(state[node.name][key])
-        values = {}
-        for name in names:
+        values = {name: self.inputs[name] for name in names if name not in averaged}
+        for name in averaged:
             kind = self.graph.variables[name].kind
-            if kind == INPUT:
-                values[name] = self.inputs[name]
-                continue
             total = tf.add_n([sums[node.name, key][name] for node, key in self.graph.readers[name]])
             if kind == PARAMETER:
                 total = self._cross_replica_sum(total)
