@@ -3,7 +3,7 @@
     python examples/mnist_mlp.py                       # Douglas-Rachford, 50 sweeps, 1 epoch
     python examples/mnist_mlp.py --solver=alternating_projections --epochs=3
 
-The network (with a skip concatenation feeding the input to the second layer) and the
+The network (its output layer reads both hidden layers, a skip concatenation) and the
 margin output constraint are described as constraint sets; every batch of 256 images runs
 `--sweeps` sweeps of the solver from a forward pass and reads the weights off at consensus.
 Data: the MNIST test set bundled with keras_feasible, first 8,000 images for training and
@@ -36,7 +36,7 @@ flags.DEFINE_float("beta", 1.0, "Beta of the difference map.")
 flags.DEFINE_integer("batch_size", 256, "Images per batch.")
 flags.DEFINE_integer("epochs", 1, "Passes over the training images.")
 flags.DEFINE_integer("train_images", 8000, "Use only the first N training images (for a quick run).")
-flags.DEFINE_boolean("skip", True, "Feed the input to the second layer too (skip concatenation).")
+flags.DEFINE_boolean("skip", True, "Feed both hidden layers to the output layer (skip concatenation).")
 flags.DEFINE_boolean("jit_compile", True, "Compile each batch's sweeps with XLA.")
 flags.DEFINE_integer("seed", 0, "Seed of the initial weights and the shuffling.")
 FLAGS = flags.FLAGS
@@ -46,8 +46,8 @@ def build_graph(skip):
     builder = GraphBuilder()
     x = builder.input("x", (784,))
     h1 = builder.dense(x, 128, "dense_1", activation="relu")
-    h2 = builder.dense(builder.concatenate([h1, x]) if skip else h1, 128, "dense_2", activation="relu")
-    builder.constrain(builder.dense(h2, 10, "logits"), kf.Margin())
+    h2 = builder.dense(h1, 128, "dense_2", activation="relu")
+    builder.constrain(builder.dense(builder.concatenate([h1, h2]) if skip else h2, 10, "logits"), kf.Margin())
     return builder.build()
 
 

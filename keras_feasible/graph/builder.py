@@ -35,14 +35,14 @@ class Operand:
 class GraphBuilder:
     """Describes a network as operations on named variables, then `build()`s its graph.
 
-    Example: a 784-128-128-10 ReLU MLP whose second layer also reads the input (a skip
+    Example: a 784-128-128-10 ReLU MLP whose output layer reads both hidden layers (a skip
     concatenation), trained against the margin constraint.
 
     >>> builder = GraphBuilder()
     >>> x = builder.input("x", (784,))
-    >>> h1 = builder.dense(x, 128, activation="relu", name="dense_1")
-    >>> h2 = builder.dense(builder.concatenate([h1, x]), 128, activation="relu", name="dense_2")
-    >>> logits = builder.dense(h2, 10, name="logits")
+    >>> h1 = builder.dense(x, 128, "dense_1", activation="relu")
+    >>> h2 = builder.dense(h1, 128, "dense_2", activation="relu")
+    >>> logits = builder.dense(builder.concatenate([h1, h2]), 10, "logits")
     >>> builder.constrain(logits, Margin())
     >>> graph = builder.build()
     """
