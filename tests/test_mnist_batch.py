@@ -1,5 +1,6 @@
 """End to end on real data: a 784-128-128-10 ReLU MLP whose output layer reads both hidden
-layers (a skip concatenation), with the margin output, on one batch of 256 MNIST images."""
+layers (a skip concatenation), on one batch of 256 MNIST images, with the margin output
+and with the proximal cross-entropy and squared-error outputs."""
 
 import numpy as np
 import pytest
@@ -26,14 +27,18 @@ def batch():
     return x, tf.constant(labels[:256].astype(np.int32))
 
 
-@pytest.fixture(scope="module")
-def graph():
+def mnist_mlp(constraint):
     builder = GraphBuilder()
     x = builder.input("x", (784,))
     h1 = builder.dense(x, 128, "dense_1", activation="relu")
     h2 = builder.dense(h1, 128, "dense_2", activation="relu")
-    builder.constrain(builder.dense(builder.concatenate([h1, h2]), 10, "logits"), kf.Margin())
+    builder.constrain(builder.dense(builder.concatenate([h1, h2]), 10, "logits"), constraint)
     return builder.build()
+
+
+@pytest.fixture(scope="module")
+def graph():
+    return mnist_mlp(kf.Margin())
 
 
 def train_on_batch(graph, solver, params, batch, jit_compile):
@@ -58,6 +63,31 @@ def test_fifty_douglas_rachford_sweeps_fit_the_batch(graph, batch, jit_compile):
     assert violation < 0.1 * violation_before
     assert accuracy > accuracy_before + 0.5
     assert residuals.shape == (50,) and np.all(np.isfinite(residuals))
+
+
+def numpy_losses(logits, labels):
+    logits = np.asarray(logits, np.float64)
+    one_hot = np.eye(10)[np.asarray(labels)]
+    log_softmax = logits - logits.max(-1, keepdims=True)
+    log_softmax -= np.log(np.exp(log_softmax).sum(-1, keepdims=True))
+    return {"cross_entropy": -np.mean(np.sum(one_hot * log_softmax, -1)), "squared_error": np.mean((logits - one_hot) ** 2)}
+
+
+@pytest.mark.parametrize(
+    "constraint, loss",
+    [(kf.CrossEntropy(step=5.0), "cross_entropy"), (kf.SquaredError(step=1.0), "squared_error")],
+    ids=["cross_entropy", "squared_error"],
+)
+def test_proximal_outputs_fit_the_batch_too(batch, constraint, loss):
+    graph = mnist_mlp(constraint)
+    params = graph.initial_parameters(seed=0)
+    labels = batch[1] if loss == "cross_entropy" else tf.one_hot(batch[1], 10)
+    new_params, _ = train_on_batch(graph, kf.DouglasRachford(sweeps=50), params, (batch[0], labels), jit_compile=True)
+    before = graph.forward(params, {"x": batch[0]})["logits"]
+    after = graph.forward(new_params, {"x": batch[0]})["logits"]
+    assert numpy_losses(after, batch[1])[loss] < 0.5 * numpy_losses(before, batch[1])[loss]
+    accuracy = [np.mean(np.argmax(logits, -1) == batch[1].numpy()) for logits in (before, after)]
+    assert accuracy[1] > accuracy[0] + 0.5
 
 
 @pytest.mark.parametrize("algorithm", ALGORITHMS, ids=lambda a: a.__name__)
