@@ -51,14 +51,16 @@ class Port:
 
     def reduce(self, copies):
         """Sum of the copies onto each source: `{name: array shaped like the variable}`."""
-        summed = tf.reduce_sum(copies, axis=self.expand) if self.expand else copies
-        return dict(zip(self.sources, self.transform.adjoint([summed]) if self.transform else [summed]))
+        return self._to_sources(tf.reduce_sum(copies, axis=self.expand) if self.expand else copies)
 
     def counts(self, view, grid_shape):
         """How many copies each entry of each source has in this port."""
         fan_out = tf.reduce_prod(tf.gather(grid_shape, list(self.expand))) if self.expand else 1
-        per_entry = tf.ones_like(view) * tf.cast(fan_out, view.dtype)
-        return dict(zip(self.sources, self.transform.adjoint([per_entry]) if self.transform else [per_entry]))
+        return self._to_sources(tf.ones_like(view) * tf.cast(fan_out, view.dtype))
+
+    def _to_sources(self, view_shaped):
+        """An array shaped like the view, taken back through the transform's adjoint."""
+        return dict(zip(self.sources, self.transform.adjoint([view_shaped]) if self.transform else [view_shaped]))
 
     def _expanded(self, view):
         for axis in self.expand:
