@@ -74,7 +74,9 @@ def dense_scalar_search(forward, x0, y0, breakpoints=(), radius=None, points=200
     y0 = np.asarray(y0, np.float64)
     radius = radius if radius is not None else 2.0 + 2.0 * np.abs(x0).max() + np.abs(y0).max()
     grid = np.linspace(-radius, radius, points)
-    extra = np.concatenate([np.asarray(breakpoints, np.float64), np.nextafter(np.asarray(breakpoints, np.float32), -np.inf)])
+    extra = np.concatenate(
+        [np.asarray(breakpoints, np.float64), np.nextafter(np.asarray(breakpoints, np.float32), -np.inf)]
+    )
     best = np.empty_like(x0)
     for i, (x, y) in enumerate(zip(x0, y0)):
         samples = np.concatenate([x + grid, extra, [x]])

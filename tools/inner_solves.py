@@ -57,7 +57,9 @@ def prox_table(rng, counts):
         labels = rng.integers(0, 10, size=len(logits))
         errors = []
         for count in counts:
-            x = projections.CrossEntropy(step=step, newton_steps=count).project(tf.constant(logits), tf.constant(labels))
+            x = projections.CrossEntropy(step=step, newton_steps=count).project(
+                tf.constant(logits), tf.constant(labels)
+            )
             x = x.numpy().astype(np.float64)
             p = np.exp(x - x.max(-1, keepdims=True))
             p /= p.sum(-1, keepdims=True)

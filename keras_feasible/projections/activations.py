@@ -56,8 +56,7 @@ class PiecewiseConstant(Primitive):
         thresholds = np.asarray(thresholds, dtype=np.float32).reshape(-1)
         if levels.size < 2 or thresholds.size != levels.size - 1:
             raise ValueError(
-                f"Need L >= 2 levels and L - 1 thresholds; got {levels.size} levels and "
-                f"{thresholds.size} thresholds."
+                f"Need L >= 2 levels and L - 1 thresholds; got {levels.size} levels and {thresholds.size} thresholds."
             )
         if np.any(np.diff(levels) <= 0) or np.any(np.diff(thresholds) <= 0):
             raise ValueError("levels and thresholds must both be strictly increasing.")

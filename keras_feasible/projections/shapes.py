@@ -256,4 +256,3 @@ class Chain(Transform):
 
     def __repr__(self):
         return f"Chain({self.transforms!r})"
-

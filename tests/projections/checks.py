@@ -14,7 +14,9 @@ def flat_cases(*arrays):
 
 def squared_distance(query, result):
     """Per case, the squared distance between two tuples of arrays shaped like `flat_cases`."""
-    return sum(np.sum((np.asarray(r, np.float64) - np.asarray(q, np.float64)) ** 2, axis=-1) for q, r in zip(query, result))
+    return sum(
+        np.sum((np.asarray(r, np.float64) - np.asarray(q, np.float64)) ** 2, axis=-1) for q, r in zip(query, result)
+    )
 
 
 def assert_nearest(found, searched, rtol=1e-4, atol=1e-5):

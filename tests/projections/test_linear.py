@@ -6,7 +6,12 @@ import tensorflow as tf
 
 from keras_feasible import projections
 from tests import nearest
-from tests.projections.checks import assert_close, assert_nearest, assert_nearest_on_graph, assert_on_graph_and_idempotent
+from tests.projections.checks import (
+    assert_close,
+    assert_nearest,
+    assert_nearest_on_graph,
+    assert_on_graph_and_idempotent,
+)
 
 
 def _normal(rng, shape, scale=1.0):

@@ -82,7 +82,11 @@ def test_squared_error_step_satisfies_the_proximal_optimality_condition(step, rn
 
 @pytest.mark.parametrize(
     "make",
-    [lambda: projections.Margin(on=0.0, off=0.0), lambda: projections.CrossEntropy(step=0.0), lambda: projections.SquaredError(step=-1.0)],
+    [
+        lambda: projections.Margin(on=0.0, off=0.0),
+        lambda: projections.CrossEntropy(step=0.0),
+        lambda: projections.SquaredError(step=-1.0),
+    ],
 )
 def test_output_constraints_reject_bad_settings(make):
     with pytest.raises(ValueError):

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from keras_feasible import projections
 from tests.projections.checks import assert_nearest_on_graph, assert_on_graph_and_idempotent
@@ -16,7 +15,13 @@ def max_cases(rng):
     yield "random", (a, normal(10, scale=2.0))
     yield "single_entry", (normal(6, 1), normal(6))
     yield "batch_dims", (normal(2, 3, 3), normal(2, 3))
-    yield "ties", (np.array([[1.0, 1.0, 0.0], [2.0, 2.0, 2.0], [0.0, -1.0, 0.0]], np.float32), np.array([0.0, 3.0, 0.0], np.float32))
+    yield (
+        "ties",
+        (
+            np.array([[1.0, 1.0, 0.0], [2.0, 2.0, 2.0], [0.0, -1.0, 0.0]], np.float32),
+            np.array([0.0, 3.0, 0.0], np.float32),
+        ),
+    )
     yield "output_far_above", (a, a.max(-1) + 10.0)
     yield "output_far_below", (a, a.max(-1) - 10.0)
     yield "on_graph", (a, a.max(-1))

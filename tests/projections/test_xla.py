@@ -23,7 +23,10 @@ CASES = {
     "sign": lambda rng: (projections.Sign().project, [tf.constant([-1.0, 0.0, 2.0]), tf.constant([1.0, -1.0, 0.2])]),
     "step": lambda rng: (projections.Step().project, [tf.constant([-1.0, 0.0, 2.0]), tf.constant([1.0, 0.0, 0.2])]),
     "margin": lambda rng: (projections.Margin().project, _args(rng, (5, 3)) + [tf.constant([0, 2, 1, 1, 0])]),
-    "cross_entropy": lambda rng: (projections.CrossEntropy().project, _args(rng, (5, 3)) + [tf.constant([0, 2, 1, 1, 0])]),
+    "cross_entropy": lambda rng: (
+        projections.CrossEntropy().project,
+        _args(rng, (5, 3)) + [tf.constant([0, 2, 1, 1, 0])],
+    ),
     "squared_error": lambda rng: (projections.SquaredError().project, _args(rng, (5, 3), (5, 3))),
     "concatenate": lambda rng: (
         lambda a, b, y: shapes.Concatenate([(2,), (3,)]).project([a, b], [y]),
