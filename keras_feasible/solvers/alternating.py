@@ -1,8 +1,11 @@
 """Alternating projections and alternating reflections between two partitions."""
 
+import keras
+
 from keras_feasible.solvers.base import ProjectionAlgorithm, reflect
 
 
+@keras.saving.register_keras_serializable(package="keras_feasible")
 class AlternatingProjections(ProjectionAlgorithm):
     """`z <- P_B(P_A(z))`.
 
@@ -16,6 +19,7 @@ class AlternatingProjections(ProjectionAlgorithm):
         return project_b(project_a(state))
 
 
+@keras.saving.register_keras_serializable(package="keras_feasible")
 class AlternatingReflections(ProjectionAlgorithm):
     """`z <- R_B(R_A(z))` with `R = 2P - I`: Douglas-Rachford without averaging.
 

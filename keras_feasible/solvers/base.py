@@ -1,5 +1,6 @@
 """The sweep loop shared by every projection algorithm."""
 
+import keras
 import tensorflow as tf
 
 PAIR = "pair"
@@ -30,7 +31,7 @@ def mean_squared_change(new, old):
     return tf.add_n(squares) / tf.maximum(tf.add_n(sizes), 1.0)
 
 
-class ProjectionAlgorithm:
+class ProjectionAlgorithm(keras.optimizers.Optimizer):
     """Iterates projections onto the partitions of a feasibility problem.
 
     An algorithm knows nothing of networks: it sees a list of projection operators, one
@@ -42,6 +43,11 @@ class ProjectionAlgorithm:
     solution is read. `run` performs `sweeps` sweeps inside a single `tf.while_loop`, so a
     caller's `tf.function` (with or without `jit_compile=True`) compiles all of them.
 
+    Every algorithm is also a Keras optimizer, so it goes where Keras expects one:
+    `model.compile(optimizer=kf.DouglasRachford(...))` on a model from `kf.wrap`. It takes
+    no gradients; the model's `train_step` calls `run` and advances `iterations` once per
+    batch, and its settings travel with `model.save()`.
+
     Example:
 
     >>> solver = DouglasRachford(sweeps=50, relaxation=0.5)
@@ -51,9 +57,11 @@ class ProjectionAlgorithm:
 
     partitioning = PAIR
 
-    def __init__(self, sweeps=50):
+    def __init__(self, sweeps=50, name=None):
         if isinstance(sweeps, bool) or not isinstance(sweeps, int) or sweeps < 1:
             raise ValueError(f"sweeps must be a positive integer, got {sweeps!r}.")
+        # Keras optimizers require a learning rate; projections have none and never read it.
+        super().__init__(learning_rate=0.0, name=name)
         self.sweeps = sweeps
 
     def sweep(self, projections, state):
@@ -82,14 +90,22 @@ class ProjectionAlgorithm:
     def _check(self, projections):
         projections = list(projections)
         if self.partitioning == PAIR and len(projections) != 2:
-            raise ValueError(f"{type(self).__name__} alternates between exactly two partitions, got {len(projections)}.")
+            raise ValueError(
+                f"{type(self).__name__} alternates between exactly two partitions, got {len(projections)}."
+            )
         if not projections:
             raise ValueError(f"{type(self).__name__} needs at least one partition.")
         return projections
 
+    def apply(self, grads, trainable_variables=None):
+        raise TypeError(
+            f"{type(self).__name__} updates weights by projection and takes no gradients. "
+            "Compile a model returned by keras_feasible.wrap(model) with it."
+        )
+
     def get_config(self):
-        return {"sweeps": self.sweeps}
+        return {"name": self.name, "sweeps": self.sweeps}
 
     def __repr__(self):
-        fields = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        fields = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
         return f"{type(self).__name__}({fields})"

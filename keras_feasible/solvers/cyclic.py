@@ -1,8 +1,11 @@
 """Cyclic projections and cyclic Douglas-Rachford over k partitions."""
 
+import keras
+
 from keras_feasible.solvers.base import LAYERS, ProjectionAlgorithm, check_relaxation, reflect, tree_map
 
 
+@keras.saving.register_keras_serializable(package="keras_feasible")
 class CyclicProjections(ProjectionAlgorithm):
     """`z <- P_k(... P_2(P_1(z)))`: the partitions projected in turn.
 
@@ -18,6 +21,7 @@ class CyclicProjections(ProjectionAlgorithm):
         return state
 
 
+@keras.saving.register_keras_serializable(package="keras_feasible")
 class CyclicDouglasRachford(ProjectionAlgorithm):
     """Douglas-Rachford on consecutive pairs of partitions, cyclically (Borwein and Tam).
 
@@ -28,8 +32,8 @@ class CyclicDouglasRachford(ProjectionAlgorithm):
 
     partitioning = LAYERS
 
-    def __init__(self, sweeps=50, relaxation=0.5):
-        super().__init__(sweeps)
+    def __init__(self, sweeps=50, relaxation=0.5, name=None):
+        super().__init__(sweeps, name=name)
         self.relaxation = check_relaxation(relaxation)
 
     def sweep(self, projections, state):

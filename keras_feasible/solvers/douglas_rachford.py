@@ -1,8 +1,11 @@
 """Douglas-Rachford (relaxed) and Elser's difference map."""
 
+import keras
+
 from keras_feasible.solvers.base import ProjectionAlgorithm, check_relaxation, reflect, tree_map
 
 
+@keras.saving.register_keras_serializable(package="keras_feasible")
 class DouglasRachford(ProjectionAlgorithm):
     """`z <- (1 - relaxation) z + relaxation R_B(R_A(z))`.
 
@@ -10,8 +13,8 @@ class DouglasRachford(ProjectionAlgorithm):
     The iterate itself is not feasible; the solution is read from the shadow `P_A(z)`.
     """
 
-    def __init__(self, sweeps=50, relaxation=0.5):
-        super().__init__(sweeps)
+    def __init__(self, sweeps=50, relaxation=0.5, name=None):
+        super().__init__(sweeps, name=name)
         self.relaxation = check_relaxation(relaxation)
 
     def sweep(self, projections, state):
@@ -28,6 +31,7 @@ class DouglasRachford(ProjectionAlgorithm):
         return {**super().get_config(), "relaxation": self.relaxation}
 
 
+@keras.saving.register_keras_serializable(package="keras_feasible")
 class DifferenceMap(ProjectionAlgorithm):
     """Elser's difference map: `z <- z + beta (P_A(f_B(z)) - P_B(f_A(z)))`.
 
@@ -37,8 +41,8 @@ class DifferenceMap(ProjectionAlgorithm):
     read from `P_A(f_B(z))`.
     """
 
-    def __init__(self, sweeps=50, beta=1.0):
-        super().__init__(sweeps)
+    def __init__(self, sweeps=50, beta=1.0, name=None):
+        super().__init__(sweeps, name=name)
         beta = float(beta)
         if beta == 0.0:
             raise ValueError("beta must be non-zero.")
