@@ -57,17 +57,21 @@ class ConstraintGraph:
             values[node.output] = node.forward(node.views(values, with_output=False))
         return values
 
-    def bind(self, parameters, inputs, labels, cross_replica_sum=None):
-        """The feasibility problem of one batch, starting from a forward pass."""
+    def bind(self, parameters, inputs, labels, cross_replica_sum=None, fixed=()):
+        """The feasibility problem of one batch, starting from a forward pass.
+
+        Parameters named in `fixed` (frozen layers) are pinned to their values like inputs.
+        """
         unknown = set(labels) - set(self.constraints)
         if unknown or len(labels) != len(self.constraints):
             raise KeyError(f"Labels must be given for exactly the constrained outputs {list(self.constraints)}.")
-        return FeasibilityProblem(self, self.forward(parameters, inputs), inputs, labels, cross_replica_sum)
+        values = self.forward(parameters, inputs)
+        return FeasibilityProblem(self, values, inputs, labels, cross_replica_sum, fixed)
 
-    def update(self, solver, parameters, inputs, labels, cross_replica_sum=None):
+    def update(self, solver, parameters, inputs, labels, cross_replica_sum=None, fixed=()):
         """One projection update for a batch: the solver's sweeps from a forward pass, then
         the parameters read off at consensus. Returns `(parameters, residual per sweep)`."""
-        problem = self.bind(parameters, inputs, labels, cross_replica_sum)
+        problem = self.bind(parameters, inputs, labels, cross_replica_sum, fixed)
         partitions = problem.partitions(solver.partitioning)
         state, residuals = solver.run(partitions, problem.initial_state())
         return problem.parameters(solver.estimate(partitions, state)), residuals

@@ -3,7 +3,7 @@
 import tensorflow as tf
 
 from keras_feasible.graph.nodes import OUTPUT
-from keras_feasible.graph.variables import INPUT, PARAMETER
+from keras_feasible.graph.variables import PARAMETER
 from keras_feasible.solvers.base import LAYERS, PAIR
 
 
@@ -16,19 +16,25 @@ class FeasibilityProblem:
     * `project_nodes`: each operation's copies onto the graph of its primitive, all in
       parallel (they share nothing).
     * `project_consensus`: each variable's copies replaced by their mean; an input by its
-      data; a constrained output by the mean moved into its output constraint. Parameter
-      sums and counts pass through `cross_replica_sum` (identity on one device), the only
-      step that crosses devices in data-parallel training.
+      data; a fixed parameter (a frozen layer's) by its value; a constrained output by the
+      mean moved into its output constraint. Parameter sums and counts pass through
+      `cross_replica_sum` (identity on one device), the only step that crosses devices in
+      data-parallel training.
 
     Built by `ConstraintGraph.bind`; the starting state is the forward pass's values with
     every copy at consensus.
     """
 
-    def __init__(self, graph, values, inputs, labels, cross_replica_sum=None):
+    def __init__(self, graph, values, inputs, labels, cross_replica_sum=None, fixed=()):
+        unknown = set(fixed) - set(graph.parameter_names)
+        if unknown:
+            raise KeyError(f"Only parameters can be fixed; {sorted(unknown)} are not parameters.")
         self.graph = graph
         self.values = values
         self.inputs = inputs
         self.labels = labels
+        # Inputs and fixed parameters keep their values: their copies are never averaged.
+        self.pinned = {**inputs, **{name: values[name] for name in fixed}}
         self._cross_replica_sum = cross_replica_sum or (lambda x: x)
         self._views = {node.name: node.views(values) for node in graph.nodes}
         self._counts = self._count_copies()
@@ -57,14 +63,13 @@ class FeasibilityProblem:
     def consensus(self, state, names=None):
         """The consensus value of each variable in `names` (all by default): `{name: tensor}`."""
         names = list(self.graph.variables) if names is None else list(names)
-        # Inputs are pinned to the data: their copies are never summed.
-        averaged = [name for name in names if self.graph.variables[name].kind != INPUT]
+        averaged = [name for name in names if name not in self.pinned]
         sums = {}
         for name in averaged:
             for node, key in self.graph.readers[name]:
                 if (node.name, key) not in sums:
                     sums[node.name, key] = node.ports[key].reduce(state[node.name][key])
-        values = {name: self.inputs[name] for name in names if name not in averaged}
+        values = {name: self.pinned[name] for name in names if name not in averaged}
         for name in averaged:
             kind = self.graph.variables[name].kind
             total = tf.add_n([sums[node.name, key][name] for node, key in self.graph.readers[name]])
@@ -137,7 +142,9 @@ class FeasibilityProblem:
             readers = self.graph.readers[name]
             if readers:
                 squares = [
-                    tf.reduce_sum(node.ports[key].reduce(tf.square(target[node.name][key] - state[node.name][key]))[name])
+                    tf.reduce_sum(
+                        node.ports[key].reduce(tf.square(target[node.name][key] - state[node.name][key]))[name]
+                    )
                     for node, key in readers
                 ]
                 gaps[name] = tf.add_n(squares) / tf.reduce_sum(self._counts[name])

@@ -19,7 +19,7 @@ def small_mlp(constraint=None):
     h1 = builder.dense(x, 5, "dense_1", activation="relu")
     h2 = builder.dense(builder.concatenate([h1, x]), 4, "dense_2", activation="relu")
     logits = builder.dense(h2, 3, "logits")
-    builder.constrain(logits, constraint or kf.Margin())
+    builder.constrain(logits, constraint or projections.Margin())
     return builder.build()
 
 
@@ -118,7 +118,9 @@ def test_layers_alternate_between_consensus_and_operations_from_the_output():
     graph = small_mlp()
     layers = graph.layers()
     assert layers[0] == ("variables", ["logits"])
-    assert [kind for kind, _ in layers] == ["variables", "nodes"] * (len(layers) // 2) + ["variables"] * (len(layers) % 2)
+    assert [kind for kind, _ in layers] == ["variables", "nodes"] * (len(layers) // 2) + ["variables"] * (
+        len(layers) % 2
+    )
     variables = [name for kind, names in layers if kind == "variables" for name in names]
     nodes = [name for kind, names in layers if kind == "nodes" for name in names]
     assert sorted(variables) == sorted(graph.variables)
@@ -142,7 +144,7 @@ def test_entries_no_operation_reads_keep_their_value(rng):
     x = builder.input("x", (4,))
     h = builder.dense(x, 3, "hidden", activation="relu")
     out = builder.dense(builder.slice(h, (1,), (2,)), 2, "out")
-    builder.constrain(out, kf.SquaredError())
+    builder.constrain(out, projections.SquaredError())
     graph = builder.build()
     params = graph.initial_parameters()
     inputs = {"x": tf.constant(rng.normal(size=(5, 4)).astype(np.float32))}
@@ -160,7 +162,7 @@ def test_elementwise_nodes_apply_their_primitive(rng):
     builder = GraphBuilder()
     x = builder.input("x", (3,))
     q = builder.elementwise(builder.dense(x, 4, "pre"), projections.Quantize(3, 1.0), "quantized")
-    builder.constrain(builder.dense(q, 2, "out"), kf.Margin())
+    builder.constrain(builder.dense(q, 2, "out"), projections.Margin())
     graph = builder.build()
     params = graph.initial_parameters()
     values = graph.forward(params, {"x": tf.constant(rng.normal(size=(6, 3)).astype(np.float32))})
@@ -171,7 +173,7 @@ def test_elementwise_nodes_apply_their_primitive(rng):
 def test_dense_without_bias_or_activation_is_a_bare_dot_node():
     builder = GraphBuilder()
     x = builder.input("x", (3,))
-    builder.constrain(builder.dense(x, 2, "linear", use_bias=False), kf.Margin())
+    builder.constrain(builder.dense(x, 2, "linear", use_bias=False), projections.Margin())
     graph = builder.build()
     assert [type(node).__name__ for node in graph.nodes] == ["DotNode"]
     assert graph.parameter_names == ["linear/kernel"]
@@ -187,7 +189,7 @@ def test_builder_errors_name_the_culprit():
     with pytest.raises(ValueError, match="flatten first"):
         builder.dense(builder.reshape(x, (3, 1)), 2, "needs_flat")
     with pytest.raises(ValueError, match="per-sample variable produced by an operation"):
-        builder.constrain(builder.concatenate([x, x]), kf.Margin())
+        builder.constrain(builder.concatenate([x, x]), projections.Margin())
     with pytest.raises(TypeError, match="OutputConstraint"):
         builder.constrain(builder.dense(x, 2, "out"), "margin")
     with pytest.raises(ValueError, match="no constrained output"):
@@ -208,3 +210,16 @@ def test_unknown_partitioning_is_rejected(batch):
     problem = graph.bind(graph.initial_parameters(), {"x": batch[0]}, {"logits": batch[1]})
     with pytest.raises(ValueError, match="partitioning"):
         problem.partitions("rows")
+
+
+def test_fixed_parameters_keep_their_values_while_the_others_move(batch):
+    graph = small_mlp()
+    params = graph.initial_parameters(seed=2)
+    solver = kf.DouglasRachford(sweeps=5)
+    frozen = ["dense_1/kernel", "dense_1/bias"]
+    new, _ = graph.update(solver, params, {"x": batch[0]}, {"logits": batch[1]}, fixed=frozen)
+    np.testing.assert_array_equal(new["dense_1/kernel"], params["dense_1/kernel"])
+    np.testing.assert_array_equal(new["dense_1/bias"], params["dense_1/bias"])
+    assert not np.allclose(new["logits/kernel"], params["logits/kernel"])
+    with pytest.raises(KeyError, match="not parameters"):
+        graph.bind(params, {"x": batch[0]}, {"logits": batch[1]}, fixed=["dense_1"])
