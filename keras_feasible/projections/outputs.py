@@ -14,8 +14,17 @@ import numpy as np
 import tensorflow as tf
 
 
-def _one_hot(target, logits):
-    """Integer class ids (one rank below the logits) become one-hot rows of the logits' dtype."""
+def one_hot(target, logits):
+    """Labels as one-hot rows of the logits' dtype.
+
+    Class ids may come one rank below the logits (`[batch]`) or with a trailing axis of
+    one (`[batch, 1]`, as Keras often delivers them); anything else is taken as one-hot
+    (or soft) rows already.
+    """
+    target = tf.convert_to_tensor(target)
+    classes = logits.shape[-1]
+    if target.shape.rank == logits.shape.rank and target.shape[-1] == 1 and classes != 1:
+        target = tf.squeeze(target, axis=-1)
     if target.shape.rank == logits.shape.rank - 1:
         return tf.one_hot(tf.cast(target, tf.int32), tf.shape(logits)[-1], dtype=logits.dtype)
     return tf.cast(target, logits.dtype)
@@ -51,7 +60,7 @@ class Margin(OutputConstraint):
         self.off = float(off)
 
     def project(self, logits, target):
-        true_class = _one_hot(target, logits) > 0.5
+        true_class = one_hot(target, logits) > 0.5
         return tf.where(true_class, tf.maximum(logits, self.on), tf.minimum(logits, self.off))
 
 
@@ -80,7 +89,7 @@ class CrossEntropy(OutputConstraint):
         )
 
     def project(self, logits, target):
-        target = _one_hot(target, logits)
+        target = one_hot(target, logits)
         lengths = tf.constant(0.5 ** np.arange(8), logits.dtype)[:, None]
         x = logits
         for _ in range(self.newton_steps):

@@ -1,0 +1,106 @@
+"""Keras losses that name the output constraint of projection training.
+
+A loss passed to `model.compile` on a wrapped model does two jobs: Keras reports it (the
+progress bar, History, validation), and the sweeps use its output constraint to bring
+the labels into the feasibility problem. Stock Keras cross-entropy and mean squared error
+losses are accepted too and map to the proximal steps with default step sizes.
+
+Example:
+
+>>> model.compile(optimizer=kf.DouglasRachford(), loss=kf.losses.Margin(), metrics=["accuracy"])
+>>> model.compile(optimizer=kf.DouglasRachford(), loss="sparse_categorical_crossentropy")
+"""
+
+import keras
+
+from keras_feasible import projections
+from keras_feasible.projections.outputs import one_hot
+
+
+class FeasibilityLoss(keras.losses.Loss):
+    """A Keras loss with the output constraint (`.constraint`) the sweeps project onto."""
+
+    constraint = None
+
+
+@keras.saving.register_keras_serializable(package="keras_feasible")
+class Margin(FeasibilityLoss):
+    """The margin set: the true-class logit at least `on`, every other logit at most `off`.
+
+    Training projects the logits onto the set. The reported loss is each sample's squared
+    distance from it, zero exactly when the sample is classified with the full margin.
+    Labels may be class ids or one-hot rows.
+    """
+
+    def __init__(self, on=1.0, off=0.0, name="margin", reduction="sum_over_batch_size", dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+        self.constraint = projections.Margin(on=on, off=off)
+
+    def call(self, y_true, y_pred):
+        return self.constraint.violation(y_pred, y_true)
+
+    def get_config(self):
+        return {**super().get_config(), "on": self.constraint.on, "off": self.constraint.off}
+
+
+@keras.saving.register_keras_serializable(package="keras_feasible")
+class CrossEntropy(FeasibilityLoss):
+    """Softmax cross-entropy on logits; training takes its proximal step with size `step`.
+
+    Labels may be class ids or one-hot (or soft) rows.
+    """
+
+    def __init__(self, step=5.0, name="cross_entropy", reduction="sum_over_batch_size", dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+        self.constraint = projections.CrossEntropy(step=step)
+
+    def call(self, y_true, y_pred):
+        return keras.losses.categorical_crossentropy(one_hot(y_true, y_pred), y_pred, from_logits=True)
+
+    def get_config(self):
+        return {**super().get_config(), "step": self.constraint.step}
+
+
+@keras.saving.register_keras_serializable(package="keras_feasible")
+class SquaredError(FeasibilityLoss):
+    """Mean squared error; training takes its proximal step with size `step`."""
+
+    def __init__(self, step=1.0, name="squared_error", reduction="sum_over_batch_size", dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+        self.constraint = projections.SquaredError(step=step)
+
+    def call(self, y_true, y_pred):
+        return keras.losses.mean_squared_error(y_true, y_pred)
+
+    def get_config(self):
+        return {**super().get_config(), "step": self.constraint.step}
+
+
+_CROSS_ENTROPY = ("sparse_categorical_crossentropy", "categorical_crossentropy")
+_SQUARED_ERROR = ("mse", "mean_squared_error")
+SUPPORTED = (
+    "keras_feasible.losses.Margin, CrossEntropy or SquaredError; or Keras's "
+    "'sparse_categorical_crossentropy', 'categorical_crossentropy' (their loss classes "
+    "too, on logits or after a final softmax) and 'mse' / MeanSquaredError"
+)
+
+
+def output_constraint(loss):
+    """The output constraint for a compiled loss, and whether it expects logits.
+
+    Returns `(constraint, from_logits)`; `from_logits` is False only for a stock Keras
+    cross-entropy on probabilities, which needs the model to end in a softmax.
+    Raises `ValueError` naming the supported losses for anything else.
+    """
+    if isinstance(loss, FeasibilityLoss):
+        return loss.constraint, True
+    if isinstance(loss, str):
+        if loss in _CROSS_ENTROPY:
+            return CrossEntropy().constraint, False
+        if loss in _SQUARED_ERROR:
+            return SquaredError().constraint, True
+    if isinstance(loss, (keras.losses.SparseCategoricalCrossentropy, keras.losses.CategoricalCrossentropy)):
+        return CrossEntropy().constraint, loss.get_config()["from_logits"]
+    if isinstance(loss, keras.losses.MeanSquaredError):
+        return SquaredError().constraint, True
+    raise ValueError(f"Projection training cannot use the loss {loss!r}. Supported: {SUPPORTED}.")
