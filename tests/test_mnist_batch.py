@@ -7,6 +7,7 @@ import pytest
 import tensorflow as tf
 
 import keras_feasible as kf
+from keras_feasible import projections
 from keras_feasible.datasets import mnist
 from keras_feasible.graph import GraphBuilder
 
@@ -23,7 +24,7 @@ ALGORITHMS = [
 @pytest.fixture(scope="module")
 def batch():
     (images, labels), _ = mnist.load_data()
-    x = tf.constant(images[:256].reshape(256, 784) / 255.0, tf.float32)
+    x = tf.constant(images[:256].reshape(256, 784))
     return x, tf.constant(labels[:256].astype(np.int32))
 
 
@@ -38,7 +39,7 @@ def mnist_mlp(constraint):
 
 @pytest.fixture(scope="module")
 def graph():
-    return mnist_mlp(kf.Margin())
+    return mnist_mlp(projections.Margin())
 
 
 def train_on_batch(graph, solver, params, batch, jit_compile):
@@ -70,12 +71,15 @@ def numpy_losses(logits, labels):
     one_hot = np.eye(10)[np.asarray(labels)]
     log_softmax = logits - logits.max(-1, keepdims=True)
     log_softmax -= np.log(np.exp(log_softmax).sum(-1, keepdims=True))
-    return {"cross_entropy": -np.mean(np.sum(one_hot * log_softmax, -1)), "squared_error": np.mean((logits - one_hot) ** 2)}
+    return {
+        "cross_entropy": -np.mean(np.sum(one_hot * log_softmax, -1)),
+        "squared_error": np.mean((logits - one_hot) ** 2),
+    }
 
 
 @pytest.mark.parametrize(
     "constraint, loss",
-    [(kf.CrossEntropy(step=5.0), "cross_entropy"), (kf.SquaredError(step=1.0), "squared_error")],
+    [(projections.CrossEntropy(step=5.0), "cross_entropy"), (projections.SquaredError(step=1.0), "squared_error")],
     ids=["cross_entropy", "squared_error"],
 )
 def test_proximal_outputs_fit_the_batch_too(batch, constraint, loss):

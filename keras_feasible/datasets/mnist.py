@@ -1,4 +1,4 @@
-"""The MNIST test set bundled with the package (no network needed)."""
+"""MNIST: the test set bundled with the package (no network), or the full set via tfds."""
 
 import gzip
 import pathlib
@@ -17,18 +17,39 @@ def _read_idx(path):
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
 
 
-def load_data():
-    """The project's standard split of the 10,000 MNIST test images.
+def _scaled(images):
+    return images.astype(np.float32) / 255.0
 
-    Returns `(x_train, y_train), (x_test, y_test)` like `keras.datasets.mnist.load_data()`:
-    uint8 images `[n, 28, 28]` and uint8 labels `[n]`; the first 8,000 images train, the
-    last 2,000 test. The files' origin is recorded in `data/mnist/ORIGIN.md`.
+
+def load_data(full=False):
+    """MNIST digits as `(x_train, y_train), (x_test, y_test)`.
+
+    Images are float32 `[n, 28, 28]` with pixels scaled to [0, 1]; labels are uint8 class
+    ids `[n]`. By default: the project's standard split of the 10,000-image MNIST test set
+    bundled with the package (the first 8,000 images train, the last 2,000 test; origin in
+    `data/mnist/ORIGIN.md`), which needs no network. With `full=True`: the full 60,000 /
+    10,000 MNIST from tensorflow-datasets, which downloads it once where the network allows.
 
     Example:
 
     >>> (x_train, y_train), (x_test, y_test) = keras_feasible.datasets.mnist.load_data()
-    >>> x_train = x_train.reshape(-1, 784).astype("float32") / 255.0
+    >>> x_train = x_train.reshape(-1, 784)
     """
+    if full:
+        return _load_tfds()
     images = _read_idx(DATA_DIR / "t10k-images-idx3-ubyte.gz")
     labels = _read_idx(DATA_DIR / "t10k-labels-idx1-ubyte.gz")
-    return (images[:TRAIN_SIZE], labels[:TRAIN_SIZE]), (images[TRAIN_SIZE:], labels[TRAIN_SIZE:])
+    return (_scaled(images[:TRAIN_SIZE]), labels[:TRAIN_SIZE]), (_scaled(images[TRAIN_SIZE:]), labels[TRAIN_SIZE:])
+
+
+def _load_tfds():
+    import tensorflow_datasets as tfds
+
+    try:
+        splits = tfds.as_numpy(tfds.load("mnist", split=["train", "test"], batch_size=-1, as_supervised=True))
+    except Exception as error:  # tfds raises many kinds of errors when it cannot download
+        raise RuntimeError(
+            "The full MNIST could not be loaded through tensorflow-datasets (it downloads the data once "
+            f"and needs the network for that): {error}. load_data() without full=True uses the bundled split."
+        ) from error
+    return tuple((_scaled(images[..., 0]), labels.astype(np.uint8)) for images, labels in splits)
