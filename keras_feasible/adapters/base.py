@@ -1,0 +1,43 @@
+"""The interface between a Keras layer and the constraint graph."""
+
+
+class UnsupportedLayerError(ValueError):
+    """A layer, or a setting of one, that projection training cannot handle."""
+
+
+def describe(layer):
+    return f"layer {layer.name!r} ({type(layer).__module__}.{type(layer).__name__})"
+
+
+class LayerAdapter:
+    """Turns one kind of Keras layer into operations of a constraint graph.
+
+    `kf.wrap` finds the adapter of every layer through the registry (`register_adapter`),
+    asks it to `check` the layer's settings, and later `build`s the graph through it.
+    Register one for your own layer class to make it trainable by projection:
+
+    >>> class TimesTwoAdapter(kf.adapters.LayerAdapter):
+    ...     def build(self, layer, builder, inputs):
+    ...         return builder.add([inputs, inputs], layer.name)   # out = x + x
+    >>> kf.adapters.register_adapter(TimesTwo, TimesTwoAdapter())
+
+    `builder` is a `keras_feasible.graph.GraphBuilder`; `inputs` holds an `Operand` where
+    the layer's call receives a tensor (a list of them for merging layers). An adapter
+    returns the `Operand` of the layer's output. Weights the graph trains are declared by
+    `parameters`, keyed as the graph names them after the layer's name (the builder's
+    `dense(x, units, layer.name)` makes `<name>/kernel` and `<name>/bias`).
+    """
+
+    def check(self, layer):
+        """Raise `UnsupportedLayerError` if this layer's settings cannot be trained."""
+
+    def build(self, layer, builder, inputs):
+        raise NotImplementedError
+
+    def parameters(self, layer):
+        """`{key: keras.Variable}`: the weights of `layer` the graph names `<layer.name>/<key>`."""
+        return {}
+
+    @staticmethod
+    def unsupported(layer, reason):
+        return UnsupportedLayerError(f"{describe(layer)}: {reason}")
