@@ -1,18 +1,26 @@
 """keras_feasible: train Keras models without gradients, by projection onto constraint sets.
 
-Training is recast as a feasibility problem (parameters and per-sample states that satisfy
-every elementary operation of the network and the data) and solved by iterated projections.
+Training is recast as a feasibility problem (weights and per-sample states that satisfy
+every elementary operation of the network and the labels) and solved by iterated
+projections. The Keras face:
 
-Packages, each knowing only the ones above it in this list:
+>>> model = kf.wrap(keras_model)
+>>> model.compile(optimizer=kf.DouglasRachford(sweeps=50), loss=kf.losses.Margin(), metrics=["accuracy"])
+>>> model.fit(x, y, batch_size=256, epochs=5)
+>>> plain = kf.strip(model)
+
+Packages, each knowing only the ones before it in this list:
 
 * `projections`: each elementary operation and the projection onto its graph.
 * `solvers`: the projection algorithms (AP, AR, DR, DM, CP, cyclic DR) over partitions.
 * `graph`: a network as constraint sets, and the feasibility problem of one batch.
-* `datasets`: the bundled data (MNIST test set).
+* `adapters`: Keras layers to constraint sets, through a registry of adapters.
+* `losses`, `FeasibleModel`, `wrap`, `strip`: the Keras face. `datasets`: bundled data.
 """
 
-from keras_feasible import datasets, graph, projections, solvers
-from keras_feasible.projections import CrossEntropy, Margin, SquaredError
+from keras_feasible import adapters, datasets, graph, losses, projections, solvers
+from keras_feasible.adapters import register_adapter
+from keras_feasible.model import FeasibleModel
 from keras_feasible.solvers import (
     AlternatingProjections,
     AlternatingReflections,
@@ -21,5 +29,6 @@ from keras_feasible.solvers import (
     DifferenceMap,
     DouglasRachford,
 )
+from keras_feasible.wrap import strip, wrap
 
 __version__ = "0.1.0"

@@ -1,0 +1,125 @@
+"""The Keras model whose `train_step` is a projection update."""
+
+import keras
+import tensorflow as tf
+
+from keras_feasible import losses
+from keras_feasible.adapters import ConstraintWrapper, SoftmaxOutput, UnsupportedLayerError
+from keras_feasible.graph import GraphBuilder
+from keras_feasible.solvers import ProjectionAlgorithm
+
+
+@keras.saving.register_keras_serializable(package="keras_feasible")
+class FeasibleModel(keras.Model):
+    """A functional model trained by projection; made by `kf.wrap(model)`.
+
+    `compile` takes a projection solver as the optimizer and a loss that names an output
+    constraint; it builds the model's constraint graph right away, so an unsupported
+    layer or loss fails there rather than inside `fit`. Each `train_step` runs one
+    projection update: the solver's sweeps start from the current weights with every
+    per-sample state given by a forward pass, and the weights read off at consensus are
+    written back. Loss and metrics are those of the batch before the update, as in a
+    gradient step; the logs add `residual`, the mean squared change of the last sweep.
+    `test_step` and `predict_step` are Keras's own.
+
+    Example:
+
+    >>> model = kf.wrap(keras_model)
+    >>> model.compile(optimizer=kf.DouglasRachford(sweeps=50), loss=kf.losses.Margin(), metrics=["accuracy"])
+    >>> model.fit(x, y, batch_size=256, epochs=5, validation_data=(x_val, y_val))
+    """
+
+    def __init__(self, inputs, outputs, name=None, **kwargs):
+        super().__init__(inputs=inputs, outputs=outputs, name=name, **kwargs)
+
+    def compile(self, optimizer, loss, metrics=None, jit_compile="auto", **kwargs):
+        """Keras's `compile`, with a projection solver as the optimizer.
+
+        `jit_compile="auto"` compiles the train step with XLA on a single device (the
+        sweeps gain from it) and leaves it off under a distribution strategy.
+        """
+        if not isinstance(optimizer, ProjectionAlgorithm):
+            raise TypeError(
+                f"A wrapped model trains by projection: pass a keras_feasible solver such as "
+                f"kf.DouglasRachford(sweeps=50) as the optimizer, not {optimizer!r}. "
+                "To train with gradients instead, use kf.strip(model)."
+            )
+        if len(self.outputs) != 1:
+            raise ValueError(
+                f"Projection training needs a model with one output; {self.name!r} has {len(self.outputs)}."
+            )
+        constraint, from_logits = losses.output_constraint(loss)
+        self._graph, self._graph_weights = _constraint_graph(self, constraint, from_logits)
+        if jit_compile == "auto":
+            jit_compile = not tf.distribute.has_strategy()
+        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, jit_compile=jit_compile, **kwargs)
+
+    def compile_from_config(self, config):
+        # Keras skips models that override compile(); this one restores its own.
+        self.compile(**keras.saving.deserialize_keras_object(config))
+        if self.built:
+            self.optimizer.build(self.trainable_variables)
+
+    def train_step(self, data):
+        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        if sample_weight is not None:
+            raise ValueError(
+                "Projection training does not weight samples: fit() received sample_weight or "
+                "class_weight. Remove it (validation data may still carry sample weights)."
+            )
+        y_pred = self(x, training=False)
+        loss = self.compute_loss(x=x, y=y, y_pred=y_pred, training=True)
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        self._loss_tracker.update_state(loss * replicas, sample_weight=tf.shape(tf.nest.flatten(x)[0])[0])
+
+        inputs = dict(zip(self._graph.input_names, tf.nest.flatten(x)))
+        (output,) = self._graph.constraints
+        weights = {name: variable.value for name, variable in self._graph_weights.items()}
+        frozen = [name for name, variable in self._graph_weights.items() if not variable.trainable]
+        weights, residuals = self._graph.update(self.optimizer, weights, inputs, {output: y}, fixed=frozen)
+        for name, variable in self._graph_weights.items():
+            variable.assign(weights[name])
+        self.optimizer.iterations.assign_add(1)
+
+        logs = self.compute_metrics(x, y, y_pred, sample_weight=None)
+        logs["residual"] = residuals[-1]
+        return logs
+
+
+def _constraint_graph(model, constraint, from_logits):
+    """The constraint graph of a wrapped functional model, and its weights by graph name."""
+    builder = GraphBuilder()
+    inputs = [builder.input(f"input_{i}", tensor.shape[1:]) for i, tensor in enumerate(model.inputs)]
+    weights = {}
+
+    def through_adapter(operation):
+        if not isinstance(operation, ConstraintWrapper):
+            raise UnsupportedLayerError(
+                f"Layer {operation.name!r} is not wrapped; build the model with kf.wrap(model)."
+            )
+        layer = operation.layer
+
+        def build(layer_inputs, *args, **kwargs):
+            if any(isinstance(x, SoftmaxOutput) for x in tf.nest.flatten(layer_inputs)):
+                raise operation.adapter.unsupported(
+                    layer, "it reads a softmax output; softmax is supported only as the model's last activation."
+                )
+            weights.update({f"{layer.name}/{key}": v for key, v in operation.adapter.parameters(layer).items()})
+            return operation.adapter.build(layer, builder, layer_inputs)
+
+        return build
+
+    output = model._run_through_graph(inputs, operation_fn=through_adapter)
+    if isinstance(output, SoftmaxOutput) != (not from_logits):
+        raise ValueError(
+            "The loss and the model's last activation disagree: a cross-entropy on probabilities "
+            "needs a final softmax, and every other loss needs logits (no softmax)."
+        )
+    output = output.logits if isinstance(output, SoftmaxOutput) else output
+    try:
+        builder.constrain(output, constraint)
+    except ValueError as error:
+        raise ValueError(
+            f"The model's output must be the output of a Dense or activation layer to carry the loss ({error})"
+        ) from None
+    return builder.build(), weights

@@ -1,0 +1,217 @@
+"""model.fit on a wrapped model behaves as Keras users expect, on real MNIST digits."""
+
+import csv
+import glob
+
+import keras
+import numpy as np
+import pytest
+from tensorboard.backend.event_processing import event_accumulator
+
+import keras_feasible as kf
+from tests.keras.conftest import mlp, weights_of
+
+SOLVERS = [
+    kf.AlternatingProjections,
+    kf.AlternatingReflections,
+    kf.DouglasRachford,
+    kf.DifferenceMap,
+    kf.CyclicProjections,
+    kf.CyclicDouglasRachford,
+]
+
+
+def sequential_mlp():
+    keras.utils.set_random_seed(0)
+    return keras.Sequential(
+        [
+            keras.Input((784,)),
+            keras.layers.Dense(32, activation="relu"),
+            keras.layers.Dense(32, activation="relu"),
+            keras.layers.Dense(10),
+        ]
+    )
+
+
+def fitted(model, x, y, solver=None, loss=None, jit_compile=False, **fit_args):
+    """Wraps, compiles and fits; XLA is off unless asked for (it costs a compile per model)."""
+    model = kf.wrap(model)
+    model.compile(
+        optimizer=solver or kf.DouglasRachford(sweeps=20),
+        loss=loss or kf.losses.Margin(),
+        metrics=["accuracy"],
+        jit_compile=jit_compile,
+    )
+    history = model.fit(x, y, **{"batch_size": 256, "epochs": 1, "verbose": 0, "shuffle": False, **fit_args})
+    return model, history
+
+
+@pytest.mark.parametrize(
+    "make", [sequential_mlp, lambda: mlp(skip=False), lambda: mlp(skip=True)], ids=["sequential", "functional", "skip"]
+)
+def test_sequential_and_functional_models_learn_real_digits(digits, make):
+    (x, y), (x_test, y_test) = digits
+    original = make()
+    chance = np.mean(np.argmax(original.predict(x_test, verbose=0), -1) == y_test)
+    model, history = fitted(original, x[:768], y[:768], jit_compile="auto")
+    _, accuracy = model.evaluate(x_test, y_test, verbose=0)
+    assert accuracy > chance + 0.4
+    assert set(history.history) == {"loss", "accuracy", "residual"}
+
+
+def test_class_ids_with_or_without_a_trailing_axis_and_one_hot_labels_train_alike(digits):
+    (x, y), _ = digits
+    x, y = x[:512], y[:512]
+    results = [
+        weights_of(fitted(mlp(), x, labels, solver=kf.DouglasRachford(sweeps=5))[0])
+        for labels in (y, y[:, None], keras.utils.to_categorical(y, 10))
+    ]
+    for other in results[1:]:
+        for a, b in zip(results[0], other):
+            np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_sparse_and_one_hot_cross_entropy_train_alike(digits):
+    (x, y), _ = digits
+    sparse, _ = fitted(
+        mlp(),
+        x[:512],
+        y[:512],
+        solver=kf.DouglasRachford(sweeps=5),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    one_hot = keras.utils.to_categorical(y[:512], 10)
+    dense, _ = fitted(
+        mlp(),
+        x[:512],
+        one_hot,
+        solver=kf.DouglasRachford(sweeps=5),
+        loss=keras.losses.CategoricalCrossentropy(from_logits=True),
+    )
+    for a, b in zip(weights_of(sparse), weights_of(dense)):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "last_activation, loss, labels",
+    [
+        ("softmax", "sparse_categorical_crossentropy", "ids"),
+        (None, kf.losses.CrossEntropy(step=5.0), "ids"),
+        (None, "mse", "one_hot"),
+        (None, kf.losses.SquaredError(step=1.0), "one_hot"),
+    ],
+    ids=["softmax_sparse_cross_entropy", "kf_cross_entropy", "stock_mse", "kf_squared_error"],
+)
+def test_proximal_losses_lower_the_loss(digits, last_activation, loss, labels):
+    (x, y), _ = digits
+    targets = y[:768] if labels == "ids" else keras.utils.to_categorical(y[:768], 10)
+    _, history = fitted(mlp(last_activation=last_activation), x[:768], targets, loss=loss, epochs=2)
+    assert history.history["loss"][1] < history.history["loss"][0]
+
+
+@pytest.mark.parametrize("solver", SOLVERS, ids=lambda s: s.__name__)
+def test_each_solver_runs_an_epoch_and_stays_finite(digits, solver):
+    (x, y), _ = digits
+    original = mlp()
+    initial = weights_of(original)
+    model, history = fitted(original, x[:512], y[:512], solver=solver(sweeps=3))
+    final = weights_of(model)
+    assert all(np.all(np.isfinite(w)) for w in final)
+    assert any(not np.allclose(a, b) for a, b in zip(initial, final))
+    assert all(np.isfinite(v[0]) for v in history.history.values())
+
+
+def test_validation_iterations_evaluate_and_predict_behave_as_in_keras(digits):
+    (x, y), (x_test, y_test) = digits
+    model, history = fitted(mlp(), x[:600], y[:600], epochs=2, validation_split=0.25)
+    assert {"val_loss", "val_accuracy"} <= set(history.history) and len(history.history["val_loss"]) == 2
+    assert int(model.optimizer.iterations) == 2 * 2  # 450 training images: 2 batches of 256, 2 epochs
+    plain = kf.strip(model)
+    plain.compile(loss=kf.losses.Margin(), metrics=["accuracy"])
+    np.testing.assert_allclose(
+        model.evaluate(x_test, y_test, verbose=0), plain.evaluate(x_test, y_test, verbose=0), rtol=1e-6
+    )
+    # The compiled model predicts through XLA, the stripped one without: equal to float rounding.
+    np.testing.assert_allclose(
+        model.predict(x_test[:50], verbose=0), plain.predict(x_test[:50], verbose=0), rtol=1e-5, atol=1e-5
+    )
+
+
+def test_compile_turns_on_xla_for_a_single_device():
+    model = kf.wrap(mlp())
+    model.compile(optimizer=kf.DouglasRachford(sweeps=2), loss=kf.losses.Margin())
+    assert model.jit_compile is True
+
+
+def test_frozen_layers_keep_their_weights(digits):
+    (x, y), _ = digits
+    original = mlp()
+    original.layers[1].trainable = False
+    frozen_before = weights_of(original.layers[1])
+    model, _ = fitted(original, x[:512], y[:512])
+    for before, after in zip(frozen_before, weights_of(model.layers[1])):
+        np.testing.assert_array_equal(before, after)
+    assert not np.allclose(weights_of(model.layers[-1])[0], weights_of(mlp().layers[-1])[0])
+
+
+def test_sample_and_class_weights_are_refused_with_a_clear_error(digits):
+    (x, y), _ = digits
+    with pytest.raises(ValueError, match="does not weight samples"):
+        fitted(mlp(), x[:256], y[:256], sample_weight=np.ones(256))
+    with pytest.raises(ValueError, match="does not weight samples"):
+        fitted(mlp(), x[:256], y[:256], class_weight={i: 1.0 for i in range(10)})
+
+
+def test_stock_callbacks_work(digits, tmp_path):
+    (x, y), (x_test, y_test) = digits
+    batches = []
+    callbacks = [
+        keras.callbacks.EarlyStopping(monitor="residual", mode="min", min_delta=1.0, patience=1),  # never improves by 1
+        keras.callbacks.ModelCheckpoint(str(tmp_path / "epoch-{epoch}.keras")),
+        keras.callbacks.CSVLogger(str(tmp_path / "log.csv")),
+        keras.callbacks.BackupAndRestore(str(tmp_path / "backup")),
+        keras.callbacks.TerminateOnNaN(),
+        keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: batches.append(batch)),
+    ]
+    model, history = fitted(
+        mlp(), x[:512], y[:512], epochs=5, validation_data=(x_test[:500], y_test[:500]), callbacks=callbacks
+    )
+    assert len(history.history["loss"]) == 2  # EarlyStopping read the residual and stopped
+    assert sorted(p.name for p in tmp_path.glob("epoch-*.keras")) == ["epoch-1.keras", "epoch-2.keras"]
+    restored = keras.models.load_model(tmp_path / "epoch-2.keras")
+    np.testing.assert_allclose(
+        restored.predict(x_test[:20], verbose=0), model.predict(x_test[:20], verbose=0), rtol=1e-6
+    )
+    with open(tmp_path / "log.csv") as stream:
+        rows = list(csv.DictReader(stream))
+    assert len(rows) == 2 and {"accuracy", "loss", "residual", "val_loss"} <= set(rows[0])
+    assert not (tmp_path / "backup").exists()  # removed after a completed fit
+    assert batches == [0, 1, 0, 1]
+
+
+def test_terminate_on_nan_stops_training_right_after_a_bad_batch(digits):
+    (x, y), _ = digits
+    x = x[:1024].copy()
+    x[:256] = np.nan
+    batches = []
+    counter = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: batches.append(batch))
+    fitted(mlp(), x, y[:1024], epochs=3, callbacks=[keras.callbacks.TerminateOnNaN(), counter])
+    # Keras hands batch logs to callbacks up to one step late: of 12 batches, at most 2 run.
+    assert batches in ([0], [0, 1])
+
+
+def test_tensorboard_steps_follow_the_solver_iterations(digits, tmp_path):
+    (x, y), (x_test, y_test) = digits
+    fitted(
+        mlp(),
+        x[:768],
+        y[:768],
+        epochs=2,
+        validation_data=(x_test[:200], y_test[:200]),
+        callbacks=[keras.callbacks.TensorBoard(str(tmp_path), update_freq="batch")],
+    )
+    (event_file,) = glob.glob(str(tmp_path / "validation" / "events.*"))
+    events = event_accumulator.EventAccumulator(event_file, size_guidance={event_accumulator.TENSORS: 0})
+    events.Reload()
+    steps = [event.step for event in events.Tensors("evaluation_loss_vs_iterations")]
+    assert steps == [3, 6]  # 3 batches an epoch

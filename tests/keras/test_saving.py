@@ -1,0 +1,82 @@
+"""Saving: a wrapped model round-trips through .keras with its solver and keeps training
+exactly; a stripped model loads with Keras alone."""
+
+import os
+import pathlib
+import subprocess
+import sys
+
+import keras
+import numpy as np
+
+import keras_feasible as kf
+from tests.keras.conftest import mlp, weights_of
+
+
+def compiled(solver):
+    model = kf.wrap(mlp(skip=True))
+    model.compile(optimizer=solver, loss=kf.losses.Margin(on=1.5), metrics=["accuracy"])
+    return model
+
+
+def fit(model, x, y, epochs):
+    model.fit(x, y, batch_size=256, epochs=epochs, shuffle=False, verbose=0)
+
+
+def test_save_and_load_restore_the_solver_and_continue_training_exactly(digits, tmp_path):
+    (x, y), _ = digits
+    x, y = x[:512], y[:512]
+    interrupted = compiled(kf.DouglasRachford(sweeps=7, relaxation=0.25))
+    fit(interrupted, x, y, epochs=1)
+    interrupted.save(tmp_path / "model.keras")
+
+    restored = keras.models.load_model(tmp_path / "model.keras")
+    assert isinstance(restored, kf.FeasibleModel)
+    assert isinstance(restored.optimizer, kf.DouglasRachford)
+    assert (restored.optimizer.sweeps, restored.optimizer.relaxation) == (7, 0.25)
+    assert int(restored.optimizer.iterations) == 2
+    assert restored.loss.constraint.on == 1.5
+    fit(restored, x, y, epochs=1)
+
+    uninterrupted = compiled(kf.DouglasRachford(sweeps=7, relaxation=0.25))
+    fit(uninterrupted, x, y, epochs=2)
+    assert int(restored.optimizer.iterations) == int(uninterrupted.optimizer.iterations) == 4
+    for a, b in zip(weights_of(restored), weights_of(uninterrupted)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_every_solver_survives_a_round_trip(tmp_path):
+    solvers = [
+        kf.AlternatingProjections(sweeps=3),
+        kf.AlternatingReflections(sweeps=4),
+        kf.DifferenceMap(sweeps=5, beta=0.5),
+        kf.CyclicProjections(sweeps=6),
+        kf.CyclicDouglasRachford(sweeps=7, relaxation=0.75),
+    ]
+    for solver in solvers:
+        model = compiled(solver)
+        model.save(tmp_path / "model.keras")
+        restored = keras.models.load_model(tmp_path / "model.keras").optimizer
+        assert type(restored) is type(solver) and restored.get_config() == solver.get_config()
+
+
+def test_a_stripped_model_loads_and_predicts_without_keras_feasible(digits, tmp_path):
+    (x, y), (x_test, _) = digits
+    model = compiled(kf.DouglasRachford(sweeps=5))
+    fit(model, x[:256], y[:256], epochs=1)
+    kf.strip(model).save(tmp_path / "served.keras")
+    np.save(tmp_path / "expected.npy", model.predict(x_test[:32], verbose=0))
+    np.save(tmp_path / "inputs.npy", x_test[:32])
+    script = (
+        "import sys, numpy as np, keras\n"
+        f"model = keras.models.load_model({str(tmp_path / 'served.keras')!r})\n"
+        "assert not any(name.startswith('keras_feasible') for name in sys.modules)\n"
+        f"got = model.predict(np.load({str(tmp_path / 'inputs.npy')!r}), verbose=0)\n"
+        f"np.testing.assert_allclose(got, np.load({str(tmp_path / 'expected.npy')!r}), rtol=1e-5, atol=1e-5)\n"
+    )
+    # Run from a folder where the package cannot be imported even by accident.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=pathlib.Path(tmp_path), env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
