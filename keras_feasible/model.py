@@ -72,7 +72,7 @@ class FeasibleModel(keras.Model):
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
         self._loss_tracker.update_state(loss * replicas, sample_weight=tf.shape(tf.nest.flatten(x)[0])[0])
 
-        inputs = dict(zip(self._graph.input_names, tf.nest.flatten(x)))
+        inputs = dict(zip(self._graph.input_names, self._flat_inputs(x)))
         (output,) = self._graph.constraints
         weights = {name: variable.value for name, variable in self._graph_weights.items()}
         frozen = [name for name, variable in self._graph_weights.items() if not variable.trainable]
@@ -84,6 +84,12 @@ class FeasibleModel(keras.Model):
         logs = self.compute_metrics(x, y, y_pred, sample_weight=None)
         logs["residual"] = residuals[-1]
         return logs
+
+    def _flat_inputs(self, x):
+        """The input tensors in the order of `self.inputs` (a dict is matched by input name)."""
+        if isinstance(x, dict):
+            return [x[tensor.name] for tensor in self.inputs]
+        return tf.nest.flatten(x)
 
 
 def _constraint_graph(model, constraint, from_logits):

@@ -215,3 +215,23 @@ def test_tensorboard_steps_follow_the_solver_iterations(digits, tmp_path):
     events.Reload()
     steps = [event.step for event in events.Tensors("evaluation_loss_vs_iterations")]
     assert steps == [3, 6]  # 3 batches an epoch
+
+
+def test_models_with_several_inputs_train_from_lists_or_dicts(rng):
+    # Sorted by name the dict's keys come in the other order than the model's inputs.
+    wide, narrow = keras.Input((3,), name="wide"), keras.Input((2,), name="narrow")
+    joined = keras.layers.Concatenate()([keras.layers.Dense(4, activation="relu")(wide), narrow])
+    keras.utils.set_random_seed(0)
+    original = keras.Model([wide, narrow], keras.layers.Dense(2)(joined))
+    a, b = rng.normal(size=(64, 3)).astype("float32"), rng.normal(size=(64, 2)).astype("float32")
+    y = (a[:, 0] + b[:, 1] > 0).astype("int32")
+
+    def copy():
+        clone = keras.models.clone_model(original)
+        clone.set_weights(original.get_weights())
+        return clone
+
+    as_list, _ = fitted(copy(), [a, b], y, solver=kf.DouglasRachford(sweeps=5))
+    as_dict, _ = fitted(copy(), {"narrow": b, "wide": a}, y, solver=kf.DouglasRachford(sweeps=5))
+    for x, z in zip(weights_of(as_list), weights_of(as_dict)):
+        np.testing.assert_allclose(x, z, atol=1e-6)
