@@ -17,7 +17,13 @@ class Node:
     (the product-space formulation), so a node's copies are a dict of arrays shaped
     `grid + argument shape`. Subclasses define `forward` (on views, not copies, and
     vectorised: a matmul rather than per-copy products) and `project` (on copies).
+
+    Arguments listed in `constant_arguments` may be constants of the problem (data, frozen
+    weights): they then have no copies, and `project` receives them in `constants`,
+    expanded to broadcast over the grid.
     """
+
+    constant_arguments = ()
 
     def __init__(self, name, inputs, output):
         self.name = name
@@ -41,7 +47,7 @@ class Node:
     def forward(self, views):
         raise NotImplementedError
 
-    def project(self, copies):
+    def project(self, copies, constants=None):
         raise NotImplementedError
 
     def __repr__(self):
@@ -51,6 +57,8 @@ class Node:
 class DotNode(Node):
     """`out[i, j] = x[i] . w[j]` with x viewed `[batch, in]` and w viewed `[units, in]`."""
 
+    constant_arguments = ("x", "w")
+
     def __init__(self, name, x, w, output, primitive=None):
         super().__init__(name, {"x": x, "w": w}, output)
         self.primitive = primitive or Dot()
@@ -58,7 +66,14 @@ class DotNode(Node):
     def forward(self, views):
         return tf.matmul(views["x"], views["w"], transpose_b=True)
 
-    def project(self, copies):
+    def project(self, copies, constants=None):
+        constants = constants or {}
+        if "x" in constants and "w" in constants:  # nothing free but the output
+            return {OUTPUT: tf.reduce_sum(constants["x"] * constants["w"], -1)}
+        for fixed, free in (("x", "w"), ("w", "x")):
+            if fixed in constants:
+                moved, out = self.primitive.project_with_constant(constants[fixed], copies[free], copies[OUTPUT])
+                return {free: moved, OUTPUT: out}
         x, w, out = self.primitive.project(copies["x"], copies["w"], copies[OUTPUT])
         return {"x": x, "w": w, OUTPUT: out}
 
@@ -76,7 +91,7 @@ class SumNode(Node):
         total = sum(views[key] for key in self._terms[1:]) + views[self._terms[0]]  # broadcasts, unlike add_n
         return tf.nn.relu(total) if self.relu else total
 
-    def project(self, copies):
+    def project(self, copies, constants=None):
         stacked = tf.stack([copies[key] for key in self._terms], axis=-1)
         terms, out = self.primitive.project(stacked, copies[OUTPUT])
         return {**dict(zip(self._terms, tf.unstack(terms, axis=-1))), OUTPUT: out}
@@ -92,6 +107,6 @@ class ElementwiseNode(Node):
     def forward(self, views):
         return self.primitive.forward(views["x"])
 
-    def project(self, copies):
+    def project(self, copies, constants=None):
         x, out = self.primitive.project(copies["x"], copies[OUTPUT])
         return {"x": x, OUTPUT: out}

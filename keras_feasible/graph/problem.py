@@ -11,7 +11,10 @@ class FeasibilityProblem:
     """A constraint graph with one batch's data and labels bound to it.
 
     The state the solvers iterate holds every node's copies of its arguments,
-    `{node name: {argument: array}}`. Two kinds of projection act on it:
+    `{node name: {argument: array}}`, except arguments that are constants of the batch:
+    an argument read only from inputs and fixed parameters, where the node supports it
+    (a dot product reading data), is passed to its projection as a constant and has no
+    copies. Two kinds of projection act on the state:
 
     * `project_nodes`: each operation's copies onto the graph of its primitive, all in
       parallel (they share nothing).
@@ -37,7 +40,16 @@ class FeasibilityProblem:
         self.pinned = {**inputs, **{name: values[name] for name in fixed}}
         self._cross_replica_sum = cross_replica_sum or (lambda x: x)
         self._views = {node.name: node.views(values) for node in graph.nodes}
+        self._constants = {node.name: self._constant_arguments(node) for node in graph.nodes}
         self._counts = self._count_copies()
+
+    def _constant_arguments(self, node):
+        """Expanded views of the node's arguments that read nothing but pinned variables."""
+        return {
+            key: node.ports[key].expanded(self._views[node.name][key])
+            for key in node.constant_arguments
+            if all(name in self.pinned for name in node.ports[key].sources)
+        }
 
     def _count_copies(self):
         counts = {}
@@ -51,14 +63,21 @@ class FeasibilityProblem:
         return counts
 
     def initial_state(self):
-        return {node.name: node.copies(self._views[node.name]) for node in self.graph.nodes}
+        state = {}
+        for node in self.graph.nodes:
+            copies = node.copies(self._views[node.name])
+            state[node.name] = {key: c for key, c in copies.items() if key not in self._constants[node.name]}
+        return state
 
     def project_nodes(self, state, names=None):
         names = set(self.graph.node_names if names is None else names)
         return {
-            node.name: node.project(state[node.name]) if node.name in names else state[node.name]
+            node.name: self._project_node(node, state) if node.name in names else state[node.name]
             for node in self.graph.nodes
         }
+
+    def _project_node(self, node, state):
+        return node.project(state[node.name], self._constants[node.name])
 
     def consensus(self, state, names=None):
         """The consensus value of each variable in `names` (all by default): `{name: tensor}`."""
@@ -91,7 +110,7 @@ class FeasibilityProblem:
             grid = tf.shape(state[node.name][OUTPUT])
             for key, port in node.ports.items():
                 inside = [name in names for name in port.sources]
-                if not any(inside):
+                if not any(inside) or key in self._constants[node.name]:
                     continue
                 if all(inside):
                     state[node.name][key] = port.copies(port.view(values), grid)
@@ -128,7 +147,7 @@ class FeasibilityProblem:
         gaps = {}
         for node in self.graph.nodes:
             copies = state[node.name]
-            projected = node.project(copies)
+            projected = self._project_node(node, state)
             total = tf.add_n([tf.reduce_sum(tf.square(projected[k] - copies[k])) for k in copies])
             gaps[node.name] = total / tf.cast(tf.size(copies[OUTPUT]), total.dtype)
         return gaps
@@ -139,13 +158,13 @@ class FeasibilityProblem:
         target = self.project_consensus(state)
         gaps = {}
         for name in self.graph.variables:
-            readers = self.graph.readers[name]
-            if readers:
-                squares = [
-                    tf.reduce_sum(
-                        node.ports[key].reduce(tf.square(target[node.name][key] - state[node.name][key]))[name]
-                    )
-                    for node, key in readers
-                ]
-                gaps[name] = tf.add_n(squares) / tf.reduce_sum(self._counts[name])
+            squares, counts = [], []
+            for node, key in self.graph.readers[name]:
+                if key not in state[node.name]:  # a constant argument: no copies
+                    continue
+                port, difference = node.ports[key], target[node.name][key] - state[node.name][key]
+                squares.append(tf.reduce_sum(port.reduce(tf.square(difference))[name]))
+                counts.append(tf.reduce_sum(port.reduce(tf.ones_like(difference))[name]))
+            if squares:
+                gaps[name] = tf.add_n(squares) / tf.add_n(counts)
         return gaps

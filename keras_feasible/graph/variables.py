@@ -44,7 +44,7 @@ class Port:
 
     def copies(self, view, grid_shape):
         """The view fanned out to one copy per node of the grid."""
-        expanded = self._expanded(view)
+        expanded = self.expanded(view)
         grid_rank = grid_shape.shape[0]
         shape = tf.concat([grid_shape, tf.shape(expanded)[grid_rank:]], 0)
         return tf.broadcast_to(expanded, shape)
@@ -62,7 +62,8 @@ class Port:
         """An array shaped like the view, taken back through the transform's adjoint."""
         return dict(zip(self.sources, self.transform.adjoint([view_shaped]) if self.transform else [view_shaped]))
 
-    def _expanded(self, view):
+    def expanded(self, view):
+        """The view with the grid axes it is fanned out over inserted (size one: it broadcasts)."""
         for axis in self.expand:
             view = tf.expand_dims(view, axis)
         return view

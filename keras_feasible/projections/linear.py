@@ -77,6 +77,16 @@ class Dot(Primitive):
         b_new = scale_s * s - scale_m * m
         return a_new, b_new, _rotated_dot(s2, m2, t)
 
+    def project_with_constant(self, constant, b, z):
+        """Projection onto the graph `{(b, z) : z = constant . b}` of `b -> constant . b`.
+
+        The argument that is data (or a frozen weight) is not a variable: the graph is then
+        a hyperplane with normal (constant, -1), and b moves by t * constant, z by -t, with
+        t = (z - constant . b) / (1 + |constant|^2). `constant` may broadcast against `b`.
+        """
+        t = (z - tf.reduce_sum(constant * b, axis=-1)) / (1.0 + tf.reduce_sum(tf.square(constant), axis=-1))
+        return b + t[..., None] * constant, z - t
+
 
 def _rotated_dot(s2, m2, t):
     """a'.b' for the multiplier t, written with |s|^2 = |a+b|^2 and |m|^2 = |a-b|^2."""

@@ -105,3 +105,19 @@ def test_consensus_is_the_projection_onto_equal_copies(rng):
         for j in range(2):
             coefficient, *_ = np.linalg.lstsq(ones, copies[i, :, j].astype(np.float64), rcond=None)
             assert_close(result[i, :, j], np.full(3, coefficient[0]), 1e-6)
+
+
+def test_dot_with_a_constant_side_is_the_nearest_point_of_the_hyperplane(rng):
+    constant = (rng.normal(size=(7, 4)) * 3.0).astype(np.float32)
+    b0 = rng.normal(size=(7, 4)).astype(np.float32)
+    z0 = rng.normal(size=7).astype(np.float32) * 5.0
+    b1, z1 = projections.Dot().project_with_constant(tf.constant(constant), tf.constant(b0), tf.constant(z0))
+    assert_close(np.sum(constant * np.asarray(b1), -1), z1, 1e-4)
+    b2, z2 = projections.Dot().project_with_constant(tf.constant(constant), b1, z1)
+    assert_close(b2, b1, 1e-5)
+    assert_close(z2, z1, 1e-5)
+    found = np.sum((np.asarray(b1, np.float64) - b0) ** 2, -1) + (np.asarray(z1, np.float64) - z0) ** 2
+    searched = nearest.graph_search(
+        lambda b: np.sum(b * constant.reshape((7,) + (1,) * (b.ndim - 2) + (4,)), -1), b0, z0, rng
+    )
+    assert_nearest(found, searched)
