@@ -7,13 +7,17 @@ The bar's setting: the bundled 8,000 / 2,000 MNIST split, a Keras 784-128-128-10
 whose output layer reads both hidden layers (skip concatenation), batches of 256 through
 `model.fit`, Douglas-Rachford with 50 sweeps and relaxation 0.5, the margin loss. The
 targets are 92.5% test accuracy after 1 epoch and 93.5% after 5. Prints a Markdown table:
-one row per seed (test accuracy after each epoch, seconds per epoch), then the mean.
+one row per seed (test accuracy after each epoch, seconds per epoch after the first,
+which also compiles), then the mean. `--drop_remainder` trains on the full batches only
+(31 an epoch), all with static shapes, which the compiled sweeps run faster; `--relaxation`
+and `--sweeps` leave the bar's setting to explore around it.
 """
 
 import time
 
 import keras
 import numpy as np
+import tensorflow as tf
 from absl import app, flags
 
 import keras_feasible as kf
@@ -22,7 +26,13 @@ from keras_feasible.datasets import mnist
 flags.DEFINE_list("seeds", ["0", "1", "2"], "Seeds of the initial weights and the shuffling.")
 flags.DEFINE_integer("epochs", 5, "Epochs per seed.")
 flags.DEFINE_integer("sweeps", 50, "Douglas-Rachford sweeps per batch.")
+flags.DEFINE_float("relaxation", 0.5, "Relaxation of Douglas-Rachford (1.0 is alternating reflections).")
 flags.DEFINE_integer("batch_size", 256, "Images per batch.")
+flags.DEFINE_boolean(
+    "drop_remainder",
+    False,
+    "Feed a tf.data pipeline that drops the last partial batch, so every batch has a static shape.",
+)
 FLAGS = flags.FLAGS
 
 TARGETS = {1: 0.925, 5: 0.935}
@@ -40,12 +50,19 @@ def run_seed(seed, data):
     keras.utils.set_random_seed(seed)
     model = kf.wrap(reference_model())
     model.compile(
-        optimizer=kf.DouglasRachford(sweeps=FLAGS.sweeps, relaxation=0.5), loss=kf.losses.Margin(), metrics=["accuracy"]
+        optimizer=kf.DouglasRachford(sweeps=FLAGS.sweeps, relaxation=FLAGS.relaxation),
+        loss=kf.losses.Margin(),
+        metrics=["accuracy"],
     )
+    if FLAGS.drop_remainder:
+        batches = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=seed)
+        train = {"x": batches.batch(FLAGS.batch_size, drop_remainder=True)}
+    else:
+        train = {"x": x, "y": y, "batch_size": FLAGS.batch_size}
     accuracies, seconds = [], []
     for _ in range(FLAGS.epochs):
         start = time.perf_counter()
-        model.fit(x, y, batch_size=FLAGS.batch_size, epochs=1, verbose=0)
+        model.fit(**train, epochs=1, verbose=0)
         seconds.append(time.perf_counter() - start)
         accuracies.append(model.evaluate(x_test, y_test, verbose=0)[1])
     return accuracies, seconds
