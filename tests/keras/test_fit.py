@@ -6,6 +6,7 @@ import glob
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 from tensorboard.backend.event_processing import event_accumulator
 
 import keras_feasible as kf
@@ -73,6 +74,20 @@ def test_the_quality_bar_model_learns_a_quarter_of_the_split_in_one_epoch(digits
     )
     _, accuracy = model.evaluate(x_test, y_test, verbose=0)
     assert accuracy > 0.75
+
+
+def test_arrays_with_a_partial_last_batch_train_as_the_same_batches_from_tf_data(digits):
+    """Fed arrays, full batches take a static-shape path (faster under XLA); it must compute
+    exactly what the generic path computes, and the partial batch must not take it."""
+    (x, y), _ = digits
+    x, y = x[:600], y[:600]  # batches of 256, 256 and 88
+    from_arrays, _ = fitted(mlp(), x, y, solver=kf.DouglasRachford(sweeps=5), jit_compile="auto")
+    batches = tf.data.Dataset.from_tensor_slices((x, y)).batch(256)
+    from_dataset, _ = fitted(
+        mlp(), batches, None, solver=kf.DouglasRachford(sweeps=5), jit_compile="auto", batch_size=None
+    )
+    for a, b in zip(weights_of(from_arrays), weights_of(from_dataset)):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
 
 
 def test_class_ids_with_or_without_a_trailing_axis_and_one_hot_labels_train_alike(digits):
