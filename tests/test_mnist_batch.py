@@ -11,14 +11,7 @@ from keras_feasible import projections
 from keras_feasible.datasets import mnist
 from keras_feasible.graph import GraphBuilder
 
-ALGORITHMS = [
-    kf.AlternatingProjections,
-    kf.AlternatingReflections,
-    kf.DouglasRachford,
-    kf.DifferenceMap,
-    kf.CyclicProjections,
-    kf.CyclicDouglasRachford,
-]
+ALGORITHMS = kf.solvers.ALL_SOLVERS
 
 
 @pytest.fixture(scope="module")

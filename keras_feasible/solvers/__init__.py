@@ -4,3 +4,12 @@ from keras_feasible.solvers.alternating import AlternatingProjections, Alternati
 from keras_feasible.solvers.base import LAYERS, PAIR, ProjectionAlgorithm
 from keras_feasible.solvers.cyclic import CyclicDouglasRachford, CyclicProjections
 from keras_feasible.solvers.douglas_rachford import DifferenceMap, DouglasRachford
+
+ALL_SOLVERS = (
+    AlternatingProjections,
+    AlternatingReflections,
+    DouglasRachford,
+    DifferenceMap,
+    CyclicProjections,
+    CyclicDouglasRachford,
+)

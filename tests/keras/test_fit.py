@@ -12,14 +12,7 @@ from tensorboard.backend.event_processing import event_accumulator
 import keras_feasible as kf
 from tests.keras.conftest import mlp, weights_of
 
-SOLVERS = [
-    kf.AlternatingProjections,
-    kf.AlternatingReflections,
-    kf.DouglasRachford,
-    kf.DifferenceMap,
-    kf.CyclicProjections,
-    kf.CyclicDouglasRachford,
-]
+SOLVERS = kf.solvers.ALL_SOLVERS
 
 
 def sequential_mlp():
