@@ -36,9 +36,10 @@ class Node:
     def views(self, values, with_output=True):
         return {key: port.view(values) for key, port in self.ports.items() if with_output or key != OUTPUT}
 
-    def copies(self, views):
+    def copies(self, views, constants=()):
+        """One copy of each argument per node of the grid, but none of those in `constants`."""
         grid = tf.shape(views[OUTPUT])
-        return {key: port.copies(views[key], grid) for key, port in self.ports.items()}
+        return {key: port.copies(views[key], grid) for key, port in self.ports.items() if key not in constants}
 
     def counts(self, views):
         grid = tf.shape(views[OUTPUT])

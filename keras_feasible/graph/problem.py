@@ -63,11 +63,7 @@ class FeasibilityProblem:
         return counts
 
     def initial_state(self):
-        state = {}
-        for node in self.graph.nodes:
-            copies = node.copies(self._views[node.name])
-            state[node.name] = {key: c for key, c in copies.items() if key not in self._constants[node.name]}
-        return state
+        return {node.name: node.copies(self._views[node.name], self._constants[node.name]) for node in self.graph.nodes}
 
     def project_nodes(self, state, names=None):
         names = set(self.graph.node_names if names is None else names)
