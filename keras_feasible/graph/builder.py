@@ -1,12 +1,14 @@
 """Building a constraint graph operation by operation."""
 
 import dataclasses
+import math
 
 from keras_feasible.graph.graph import ConstraintGraph
-from keras_feasible.graph.nodes import DotNode, ElementwiseNode, SumNode
+from keras_feasible.graph.nodes import DotNode, SumNode, UnaryNode
 from keras_feasible.graph.variables import INPUT, PARAMETER, STATE, Port, Variable
 from keras_feasible.projections import shapes
 from keras_feasible.projections.outputs import OutputConstraint
+from keras_feasible.projections.pooling import Max
 
 ACTIVATIONS = (None, "linear", "relu")
 
@@ -52,65 +54,164 @@ class GraphBuilder:
         self._nodes = []
         self._constraints = {}
 
-    def _variable(self, name, shape, kind, initializer="zeros"):
+    def _variable(self, name, shape, kind, initializer="zeros", values=None):
         if name in self._variables:
             raise ValueError(f"A variable named {name!r} already exists.")
         shape = tuple(int(d) for d in shape)
-        self._variables[name] = Variable(name, shape, kind, initializer)
+        self._variables[name] = Variable(name, shape, kind, initializer, values)
         return Operand((name,), shape, kind != PARAMETER)
 
     def input(self, name, shape):
         """A per-sample variable pinned to the data (shape without the batch axis)."""
         return self._variable(name, shape, INPUT)
 
-    def parameter(self, name, shape, initializer="zeros"):
-        """A variable shared by all samples (`initializer`: "zeros" or "glorot_uniform")."""
-        return self._variable(name, shape, PARAMETER, initializer)
+    def parameter(self, name, shape, initializer="zeros", values=None):
+        """A variable shared by all samples. `initializer`: one of `INITIALIZERS`; `values`: a
+        `FiniteSet` the parameter is restricted to (binary or quantized weights), or None."""
+        return self._variable(name, shape, PARAMETER, initializer, values)
 
     def dot(self, x, kernel, name):
-        """`out[i, :] = x[i] @ kernel`: a grid of dot nodes (sample x unit) on a `[in, units]` kernel."""
-        _check_vector(x, "dot input")
-        if kernel.per_sample or len(kernel.shape) != 2 or kernel.shape[0] != x.shape[0]:
-            raise ValueError(f"{name}: kernel of shape {kernel.shape} does not match inputs of width {x.shape[0]}.")
+        """`out[i, ..., :] = x[i, ..., :] @ kernel`: a grid of dot nodes (sample x ... x unit) on a
+        `[in, units]` kernel. x is per-sample vectors, or any per-sample array whose last axis
+        is `in` (image patches: the grid is then sample x position x filter)."""
+        if not x.per_sample:
+            raise ValueError(f"{name}: the dot input must be per-sample, not a parameter.")
+        if kernel.per_sample or len(kernel.shape) != 2 or kernel.shape[0] != x.shape[-1]:
+            raise ValueError(f"{name}: kernel of shape {kernel.shape} does not match inputs of width {x.shape[-1]}.")
         columns = kernel.then(shapes.Transpose(kernel.shape, (1, 0)))
-        out = self._variable(name, (kernel.shape[1],), STATE)
-        self._nodes.append(DotNode(name, x.port(expand=(1,)), columns.port(expand=(0,)), out.sources[0]))
+        rank = len(x.shape)
+        out = self._variable(name, x.shape[:-1] + (kernel.shape[1],), STATE)
+        self._nodes.append(
+            DotNode(name, x.port(expand=(rank,)), columns.port(expand=tuple(range(rank))), out.sources[0])
+        )
         return out
 
     def add(self, terms, name, relu=False):
-        """`out = sum(terms)` (per sample; parameter terms broadcast over the batch), then ReLU if asked."""
-        shape = terms[0].shape
-        if any(term.shape != shape for term in terms) or not any(term.per_sample for term in terms):
-            raise ValueError(f"{name}: terms must share one shape and include a per-sample term.")
-        ports = [term.port(expand=() if term.per_sample else (0,)) for term in terms]
+        """`out = sum(terms)`, then ReLU if asked. Per-sample terms share one shape; a parameter
+        term matches its trailing axes and broadcasts over the rest (a bias over samples and
+        image positions)."""
+        per_sample = [term for term in terms if term.per_sample]
+        if not per_sample:
+            raise ValueError(f"{name}: the terms must include a per-sample term.")
+        shape = per_sample[0].shape
+        ports = []
+        for term in terms:
+            lead = len(shape) - len(term.shape)
+            if (term.per_sample and term.shape != shape) or lead < 0 or shape[lead:] != term.shape:
+                raise ValueError(f"{name}: a term of shape {term.shape} does not match {shape}.")
+            ports.append(term.port(expand=() if term.per_sample else tuple(range(lead + 1))))
         out = self._variable(name, shape, STATE)
         self._nodes.append(SumNode(name, ports, out.sources[0], relu=relu))
         return out
 
-    def elementwise(self, x, primitive, name):
-        """`out = primitive.forward(x)` entry by entry, for a unary primitive such as `Quantize`."""
+    def unary(self, x, primitive, name, reduces=False):
+        """`out = primitive.forward(x)` for a primitive of one argument: entry by entry
+        (`Quantize`, `Sign`...), or over x's last axis if it `reduces` it (`Max`)."""
         if not x.per_sample:
-            raise ValueError(f"{name}: elementwise operations apply to per-sample variables.")
-        out = self._variable(name, x.shape, STATE)
-        self._nodes.append(ElementwiseNode(name, x.port(), out.sources[0], primitive))
+            raise ValueError(f"{name}: unary operations apply to per-sample variables.")
+        out = self._variable(name, x.shape[:-1] if reduces else x.shape, STATE)
+        self._nodes.append(UnaryNode(name, x.port(), out.sources[0], primitive))
         return out
 
-    def dense(self, x, units, name, activation=None, use_bias=True):
+    def dense(self, x, units, name, activation=None, use_bias=True, kernel_values=None):
         """A Dense layer: dot nodes, then a sum node for the bias and/or ReLU when needed.
 
         Parameters `<name>/kernel` (`[in, units]`, Glorot uniform) and `<name>/bias`.
+        `kernel_values` (a `FiniteSet`) restricts the kernel to finitely many values.
         """
+        _check_vector(x, name)
+        kernel = self.parameter(f"{name}/kernel", (x.shape[0], units), "glorot_uniform", kernel_values)
+        return self._affine(x, kernel, name, activation, use_bias)
+
+    def conv2d(
+        self,
+        x,
+        filters,
+        kernel_size,
+        name,
+        strides=(1, 1),
+        padding="valid",
+        activation=None,
+        use_bias=True,
+        kernel_shape=None,
+    ):
+        """A Conv2D layer on per-sample images `[H, W, C]`: dot nodes over the image patches
+        (sample x position x filter), then sum (+ReLU) nodes as in `dense`.
+
+        Parameters `<name>/kernel` and `<name>/bias`. The kernel is `[kh, kw, C, filters]`
+        (Keras's layout) unless `kernel_shape` gives another shape of the same entries in the
+        same order (a Conv1D's `[k, C, filters]`).
+        """
+        if not x.per_sample or len(x.shape) != 3:
+            raise ValueError(f"{name}: expected per-sample images [H, W, C], got shape {x.shape}.")
+        patches = x.then(shapes.Patches(x.shape, kernel_size, strides, padding))
+        shape = tuple(kernel_shape or tuple(kernel_size) + (x.shape[-1], filters))
+        kernel = self.parameter(f"{name}/kernel", shape, "glorot_uniform")
+        kernel = kernel.then(shapes.Reshape(shape, (patches.shape[-1], filters)))
+        return self._affine(patches, kernel, name, activation, use_bias)
+
+    def _affine(self, x, kernel, name, activation, use_bias):
+        """`activation(x @ kernel + bias)`: dot nodes, then a sum node for the bias and/or ReLU."""
         if activation not in ACTIVATIONS:
             raise ValueError(f"{name}: activation {activation!r} is not one of {ACTIVATIONS}.")
-        _check_vector(x, name)
-        kernel = self.parameter(f"{name}/kernel", (x.shape[0], units), "glorot_uniform")
         relu = activation == "relu"
         if not use_bias and not relu:
             return self.dot(x, kernel, name)
         terms = [self.dot(x, kernel, f"{name}/dot")]
         if use_bias:
-            terms.append(self.parameter(f"{name}/bias", (units,)))
+            terms.append(self.parameter(f"{name}/bias", (kernel.shape[1],)))
         return self.add(terms, name, relu=relu)
+
+    def max_pool2d(self, x, pool_size, name, strides=None):
+        """Max over each window of per-sample images `[H, W, C]` (valid padding), channel by channel."""
+        strides = strides or pool_size
+        patches = x.then(shapes.Patches(x.shape, pool_size, strides, "valid"))
+        height, width, _ = patches.shape
+        windows = patches.then(shapes.Reshape(patches.shape, (height, width, math.prod(pool_size), x.shape[-1])))
+        return self.unary(windows.then(shapes.Transpose(windows.shape, (0, 1, 3, 2))), Max(), name, reduces=True)
+
+    def global_max_pool2d(self, x, name):
+        """Max over all positions of per-sample images `[H, W, C]`, channel by channel: `[C]`."""
+        pixels = x.then(shapes.Reshape(x.shape, (x.shape[0] * x.shape[1], x.shape[2])))
+        return self.unary(pixels.then(shapes.Transpose(pixels.shape, (1, 0))), Max(), name, reduces=True)
+
+    def embedding(self, ids, vocabulary, dim, name):
+        """Rows of a `[vocabulary, dim]` table looked up by integer ids (an input): a dot node per
+        (sample, position, dimension) between the one-hot id and a copy of the table's column,
+        so each looked-up entry's copy is tied to the output and averages back into the table.
+
+        Parameter `<name>/embeddings`, Keras's layout.
+        """
+        if ids.sources[0] not in self._variables or self._variables[ids.sources[0]].kind != INPUT:
+            raise ValueError(f"{name}: an embedding looks up ids given as a model input, got {ids.sources}.")
+        table = self.parameter(f"{name}/embeddings", (vocabulary, dim), "uniform")
+        return self.dot(ids.then(shapes.OneHot(ids.shape, vocabulary)), table, name)
+
+    def simple_rnn(self, x, units, name, use_bias=True, return_sequences=False):
+        """A ReLU recurrent layer unrolled over the time axis of per-sample sequences `[T, F]`:
+        `h[t] = relu(x[t] @ kernel + h[t-1] @ recurrent_kernel + bias)` from `h[-1] = 0`.
+
+        Every step reads the same parameters `<name>/kernel`, `<name>/recurrent_kernel` and
+        `<name>/bias`; the result is the last state, or every state `[T, units]`.
+        """
+        if not x.per_sample or len(x.shape) != 2:
+            raise ValueError(f"{name}: expected per-sample sequences [T, features], got shape {x.shape}.")
+        steps, features = x.shape
+        kernel = self.parameter(f"{name}/kernel", (features, units), "glorot_uniform")
+        recurrent = self.parameter(f"{name}/recurrent_kernel", (units, units), "orthogonal")
+        bias = self.parameter(f"{name}/bias", (units,)) if use_bias else None
+        states = []
+        for t in range(steps):
+            x_t = self.reshape(self.slice(x, (t, 0), (1, features)), (features,))
+            terms = [self.dot(x_t, kernel, f"{name}/input_{t}")]
+            if states:
+                terms.append(self.dot(states[-1], recurrent, f"{name}/recurrent_{t}"))
+            if bias is not None:
+                terms.append(bias)
+            states.append(self.add(terms, f"{name}/state_{t}", relu=True))
+        if not return_sequences:
+            return states[-1]
+        return self.concatenate([self.reshape(h, (1, units)) for h in states], axis=-2)
 
     def concatenate(self, operands, axis=-1):
         """Operands joined along a trailing axis: a view, not a new variable."""

@@ -9,6 +9,26 @@ from keras_feasible.graph.problem import FeasibilityProblem
 from keras_feasible.graph.variables import INPUT, PARAMETER
 
 
+def _glorot_uniform(rng, shape):
+    receptive = int(np.prod(shape[:-2]))  # a convolution kernel's window; 1 for a Dense kernel
+    limit = np.sqrt(6.0 / (receptive * (shape[-2] + shape[-1])))
+    return rng.uniform(-limit, limit, size=shape)
+
+
+def _orthogonal(rng, shape):
+    q, r = np.linalg.qr(rng.normal(size=(max(shape), min(shape))))
+    q = q * np.sign(np.diag(r))
+    return q if shape[0] >= shape[1] else q.T
+
+
+INITIALIZERS = {
+    "zeros": lambda rng, shape: np.zeros(shape),
+    "glorot_uniform": _glorot_uniform,
+    "orthogonal": _orthogonal,
+    "uniform": lambda rng, shape: rng.uniform(-0.05, 0.05, size=shape),  # Keras's Embedding default
+}
+
+
 class ConstraintGraph:
     """Variables, the operation nodes that relate them, and the constraints on the outputs.
 
@@ -65,6 +85,10 @@ class ConstraintGraph:
         unknown = set(labels) - set(self.constraints)
         if unknown or len(labels) != len(self.constraints):
             raise KeyError(f"Labels must be given for exactly the constrained outputs {list(self.constraints)}.")
+        parameters = {
+            name: self.variables[name].values.project(value) if self.variables[name].values is not None else value
+            for name, value in parameters.items()
+        }
         values = self.forward(parameters, inputs)
         return FeasibilityProblem(self, values, inputs, labels, cross_replica_sum, fixed)
 
@@ -101,17 +125,14 @@ class ConstraintGraph:
         return [(kind, names) for (_, kind), names in sorted(groups.items())]
 
     def initial_parameters(self, seed=0):
-        """Parameter values drawn from each parameter's initializer (Glorot uniform or zeros)."""
+        """Parameter values drawn from each parameter's initializer (see `INITIALIZERS`), moved to
+        the nearest allowed value for parameters restricted to a finite set."""
         rng = np.random.default_rng(seed)
         values = {}
         for name in self.parameter_names:
             var = self.variables[name]
-            if var.initializer == "glorot_uniform":
-                limit = np.sqrt(6.0 / (var.shape[0] + var.shape[-1]))
-                value = rng.uniform(-limit, limit, size=var.shape)
-            else:
-                value = np.zeros(var.shape)
-            values[name] = tf.constant(value, tf.float32)
+            value = tf.constant(INITIALIZERS[var.initializer](rng, var.shape), tf.float32)
+            values[name] = var.values.project(value) if var.values is not None else value
         return values
 
     def _node(self, name):

@@ -56,7 +56,8 @@ class Node:
 
 
 class DotNode(Node):
-    """`out[i, j] = x[i] . w[j]` with x viewed `[batch, in]` and w viewed `[units, in]`."""
+    """`out[..., j] = x[...] . w[j]` with x viewed `[batch, ..., in]` and w viewed `[units, in]`:
+    a Dense layer's units (x `[batch, in]`) or a convolution's (x the image patches)."""
 
     constant_arguments = ("x", "w")
 
@@ -65,7 +66,10 @@ class DotNode(Node):
         self.primitive = primitive or Dot()
 
     def forward(self, views):
-        return tf.matmul(views["x"], views["w"], transpose_b=True)
+        x, w = views["x"], views["w"]
+        if x.shape.rank == 2:
+            return tf.matmul(x, w, transpose_b=True)
+        return tf.einsum("...i,ji->...j", x, w)
 
     def project(self, copies, constants=None):
         constants = constants or {}
@@ -98,8 +102,9 @@ class SumNode(Node):
         return {**dict(zip(self._terms, tf.unstack(terms, axis=-1))), OUTPUT: out}
 
 
-class ElementwiseNode(Node):
-    """`out = f(x)` entry by entry, for a unary primitive (quantize, sign, step...)."""
+class UnaryNode(Node):
+    """`out = f(x)` for a primitive of one argument: entry by entry (quantize, sign, step),
+    or reducing x's last axis (max, for pooling windows viewed `[..., window]`)."""
 
     def __init__(self, name, x, output, primitive):
         super().__init__(name, {"x": x}, output)

@@ -95,6 +95,8 @@ class FeasibilityProblem:
             value = tf.where(count > 0, total / tf.maximum(count, 1.0), self.values[name])
             if name in self.graph.constraints:
                 value = self.graph.constraints[name].project(value, self.labels[name])
+            if self.graph.variables[name].values is not None:
+                value = self.graph.variables[name].values.project(value)
             values[name] = value
         return values
 

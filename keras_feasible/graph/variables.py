@@ -11,12 +11,18 @@ INPUT = "input"  # one value per sample, pinned to the data
 
 @dataclasses.dataclass(frozen=True)
 class Variable:
-    """A named array of the network. `shape` excludes the batch axis for per-sample kinds."""
+    """A named array of the network. `shape` excludes the batch axis for per-sample kinds.
+
+    A parameter may be restricted to a `FiniteSet` of `values` (binary or quantized weights):
+    its consensus is then the nearest allowed value to the mean of its copies, the exact
+    projection onto "copies equal and allowed".
+    """
 
     name: str
     shape: tuple
     kind: str
     initializer: str = "zeros"
+    values: object = None
 
     @property
     def per_sample(self):

@@ -11,3 +11,4 @@ from keras_feasible.projections.base import Primitive
 from keras_feasible.projections.linear import Dot, Identity, Sum, consensus, dot_multiplier
 from keras_feasible.projections.outputs import CrossEntropy, Margin, OutputConstraint, SquaredError
 from keras_feasible.projections.pooling import Max
+from keras_feasible.projections.sets import FiniteSet

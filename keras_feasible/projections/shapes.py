@@ -1,4 +1,4 @@
-"""Shape transforms: reshape, flatten, transpose, concatenate, slice.
+"""Shape transforms: reshape, flatten, transpose, concatenate, slice, image patches.
 
 A shape transform is not a constraint to satisfy but a re-indexing: every entry of its
 output copies one entry of its inputs. Copies of a variable travel through the transform
@@ -17,6 +17,7 @@ Example:
 
 import math
 
+import numpy as np
 import tensorflow as tf
 
 
@@ -189,6 +190,94 @@ class Slice(Transform):
 
     def inverse(self, outputs):
         raise TypeError("Slice is not invertible; use adjoint() to scatter copies back.")
+
+
+class Patches(Transform):
+    """The patches a 2-D convolution or pooling window reads from an image `[H, W, C]`.
+
+    Output `[H', W', kh * kw * C]`, ordered like a Keras Conv2D kernel `[kh, kw, C, F]`
+    flattened over its first three axes, so `patches @ kernel.reshape(-1, F)` is the
+    convolution. `padding` is "valid" or "same" (Keras's meaning); padded entries are
+    zeros, not copies: they have no source and count for nothing in the consensus.
+
+    Both directions are convolutions with a one-hot kernel (a patch extraction and its
+    transpose), exact in floating point and compiled by XLA.
+    """
+
+    def __init__(self, input_shape, kernel_size, strides=(1, 1), padding="valid"):
+        super().__init__([input_shape])
+        if len(self.input_shapes[0]) != 3:
+            raise ValueError(f"Patches reads images [H, W, C]; got shape {self.input_shapes[0]}.")
+        if padding not in ("valid", "same"):
+            raise ValueError(f"padding must be 'valid' or 'same', got {padding!r}.")
+        self.kernel_size = tuple(int(k) for k in kernel_size)
+        self.strides = tuple(int(s) for s in strides)
+        self.padding = padding
+        height, width, _ = self.input_shapes[0]
+        if padding == "valid" and (self.kernel_size[0] > height or self.kernel_size[1] > width):
+            raise ValueError(f"A {self.kernel_size} window does not fit in an image of shape {self.input_shapes[0]}.")
+
+    @property
+    def output_shapes(self):
+        height, width, channels = self.input_shapes[0]
+        (kh, kw), (sh, sw) = self.kernel_size, self.strides
+        if self.padding == "same":
+            spatial = (-(-height // sh), -(-width // sw))
+        else:
+            spatial = ((height - kh) // sh + 1, (width - kw) // sw + 1)
+        return [spatial + (kh * kw * channels,)]
+
+    def _one_hot_kernel(self, dtype):
+        channels = self.input_shapes[0][-1]
+        size = self.kernel_size[0] * self.kernel_size[1] * channels
+        return tf.constant(np.eye(size).reshape(*self.kernel_size, channels, size), dtype)
+
+    def _images(self, tensor, shape):
+        """The tensor as a batch of images of `shape`, and a function restoring its leading axes."""
+        lead = self._leading(tensor, shape)
+        images = tf.reshape(tensor, tf.concat([[-1], shape], 0))
+        return images, lambda result, result_shape: tf.reshape(result, tf.concat([lead, result_shape], 0))
+
+    def forward(self, inputs):
+        images, restore = self._images(inputs[0], self.input_shapes[0])
+        kernel = self._one_hot_kernel(images.dtype)
+        patches = tf.nn.conv2d(images, kernel, self.strides, self.padding.upper())
+        return [restore(patches, self.output_shapes[0])]
+
+    def adjoint(self, outputs):
+        patches, restore = self._images(outputs[0], self.output_shapes[0])
+        kernel = self._one_hot_kernel(patches.dtype)
+        size = tf.concat([tf.shape(patches)[:1], self.input_shapes[0]], 0)
+        images = tf.nn.conv2d_transpose(patches, kernel, size, self.strides, self.padding.upper())
+        return [restore(images, self.input_shapes[0])]
+
+    def inverse(self, outputs):
+        raise TypeError("Patches is not invertible; use adjoint() to sum copies back.")
+
+
+class OneHot(Transform):
+    """Integer ids `[...]` to one-hot rows `[..., depth]`: how an Embedding reads its token ids.
+
+    Not a re-indexing of copies: it applies to data (pinned inputs) only, which never take
+    part in a consensus. Its adjoint sums the rows back, so copy counts stay defined.
+    """
+
+    def __init__(self, input_shape, depth):
+        super().__init__([input_shape])
+        self.depth = int(depth)
+
+    @property
+    def output_shapes(self):
+        return [self.input_shapes[0] + (self.depth,)]
+
+    def forward(self, inputs):
+        return [tf.one_hot(tf.cast(inputs[0], tf.int32), self.depth, dtype=tf.float32)]
+
+    def adjoint(self, outputs):
+        return [tf.reduce_sum(outputs[0], axis=-1)]
+
+    def inverse(self, outputs):
+        return [tf.argmax(outputs[0], axis=-1)]
 
 
 class Parallel(Transform):

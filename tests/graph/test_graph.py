@@ -174,7 +174,7 @@ def test_entries_no_operation_reads_keep_their_value(rng):
 def test_elementwise_nodes_apply_their_primitive(rng):
     builder = GraphBuilder()
     x = builder.input("x", (3,))
-    q = builder.elementwise(builder.dense(x, 4, "pre"), projections.Quantize(3, 1.0), "quantized")
+    q = builder.unary(builder.dense(x, 4, "pre"), projections.Quantize(3, 1.0), "quantized")
     builder.constrain(builder.dense(q, 2, "out"), projections.Margin())
     graph = builder.build()
     params = graph.initial_parameters()

@@ -11,6 +11,31 @@ from tests.projections.checks import assert_close
 
 LEAD = (2, 3)  # leading batch dimensions every transform must pass through
 
+
+def numpy_patches(kernel, strides, padding):
+    """Image patches by explicit loops over a zero-padded image, as Keras's Conv2D reads them."""
+
+    def extract(x):
+        (height, width), (kh, kw), (sh, sw) = x[0].shape[-3:-1], kernel, strides
+        if padding == "same":
+            out_h, out_w = -(-height // sh), -(-width // sw)
+            pad_h, pad_w = max((out_h - 1) * sh + kh - height, 0), max((out_w - 1) * sw + kw - width, 0)
+        else:
+            out_h, out_w, pad_h, pad_w = (height - kh) // sh + 1, (width - kw) // sw + 1, 0, 0
+        pads = [(0, 0)] * (x[0].ndim - 3) + [(pad_h // 2, pad_h - pad_h // 2), (pad_w // 2, pad_w - pad_w // 2), (0, 0)]
+        image = np.pad(x[0], pads)
+        rows = [
+            [
+                image[..., i * sh : i * sh + kh, j * sw : j * sw + kw, :].reshape(image.shape[:-3] + (-1,))
+                for j in range(out_w)
+            ]
+            for i in range(out_h)
+        ]
+        return [np.stack([np.stack(row, -2) for row in rows], -3)]
+
+    return extract
+
+
 TRANSFORMS = {
     "identity": (shapes.Identity((4,)), lambda x: [x[0]]),
     "reshape": (shapes.Reshape((2, 6), (3, 4)), lambda x: [x[0].reshape(LEAD + (3, 4))]),
@@ -32,7 +57,15 @@ TRANSFORMS = {
         ),
         lambda x: [np.concatenate([np.swapaxes(x[0], -1, -2), x[1]], -1)],
     ),
+    "patches_valid": (shapes.Patches((5, 4, 2), (3, 2)), numpy_patches((3, 2), (1, 1), "valid")),
+    "patches_valid_strided": (shapes.Patches((7, 6, 1), (3, 3), (2, 3)), numpy_patches((3, 3), (2, 3), "valid")),
+    "patches_same": (shapes.Patches((4, 5, 2), (3, 2), padding="same"), numpy_patches((3, 2), (1, 1), "same")),
+    "patches_same_strided": (
+        shapes.Patches((5, 5, 1), (2, 3), (2, 2), "same"),
+        numpy_patches((2, 3), (2, 2), "same"),
+    ),
 }
+NOT_INVERTIBLE = ("slice", "chain", "patches")
 
 
 def _inputs(transform, rng, lead=LEAD):
@@ -64,7 +97,7 @@ def test_adjoint_is_the_transpose(name, rng):
     assert lhs == pytest.approx(rhs, rel=1e-10)
 
 
-@pytest.mark.parametrize("name", [n for n in TRANSFORMS if "slice" not in n and n != "chain"])
+@pytest.mark.parametrize("name", [n for n in TRANSFORMS if not n.startswith(NOT_INVERTIBLE)])
 def test_bijective_transforms_invert(name, rng):
     transform, _ = TRANSFORMS[name]
     x = _inputs(transform, rng)
@@ -73,9 +106,19 @@ def test_bijective_transforms_invert(name, rng):
         assert_close(got, want, 0)
 
 
-def test_slice_is_not_invertible():
+@pytest.mark.parametrize("transform", [shapes.Slice((3,), (0,), (2,)), shapes.Patches((3, 3, 1), (2, 2))])
+def test_slice_and_patches_are_not_invertible(transform):
     with pytest.raises(TypeError):
-        shapes.Slice((3,), (0,), (2,)).inverse([tf.zeros([2])])
+        transform.inverse([tf.zeros((1,) + transform.output_shapes[0])])
+
+
+def test_one_hot_encodes_ids_and_counts_them_back():
+    one_hot = shapes.OneHot((3,), 4)
+    ids = tf.constant([[0, 3, 1], [2, 2, 0]])
+    [rows] = one_hot.forward([ids])
+    np.testing.assert_array_equal(rows, np.eye(4)[ids.numpy()])
+    np.testing.assert_array_equal(one_hot.inverse([rows])[0], ids)
+    np.testing.assert_array_equal(one_hot.adjoint([rows])[0], np.ones((2, 3)))
 
 
 @pytest.mark.parametrize("name", TRANSFORMS)
@@ -111,6 +154,9 @@ def test_projection_is_the_least_squares_nearest_point(name, rng):
         lambda: shapes.Concatenate([(2,), (3,)], axis=0),
         lambda: shapes.Slice((4,), (3,), (2,)),
         lambda: shapes.Chain([shapes.Flatten((2, 3)), shapes.Reshape((5,), (5,))]),
+        lambda: shapes.Patches((4, 4), (2, 2)),
+        lambda: shapes.Patches((4, 4, 1), (5, 2)),
+        lambda: shapes.Patches((4, 4, 1), (2, 2), padding="causal"),
     ],
 )
 def test_malformed_transforms_are_rejected(make):
