@@ -28,5 +28,6 @@ setuptools.setup(
     ],
     extras_require={
         "test": ["pytest"],
+        "mnist1d": ["mnist1d"],
     },
 )

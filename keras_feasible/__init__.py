@@ -12,13 +12,14 @@ projections. The Keras face:
 Packages, each knowing only the ones before it in this list:
 
 * `projections`: each elementary operation and the projection onto its graph.
+* `layers`: hard, gradient-free Keras layers (Quantize, Sign, Step, QuantizedDense).
 * `solvers`: the projection algorithms (AP, AR, DR, DM, CP, cyclic DR) over partitions.
 * `graph`: a network as constraint sets, and the feasibility problem of one batch.
 * `adapters`: Keras layers to constraint sets, through a registry of adapters.
 * `losses`, `FeasibleModel`, `wrap`, `strip`: the Keras face. `datasets`: bundled data.
 """
 
-from keras_feasible import adapters, datasets, graph, losses, projections, solvers
+from keras_feasible import adapters, datasets, graph, layers, losses, projections, solvers
 from keras_feasible.adapters import register_adapter
 from keras_feasible.model import FeasibleModel
 from keras_feasible.solvers import (

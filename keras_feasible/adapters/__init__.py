@@ -3,7 +3,7 @@
 Importing this package registers the built-in adapters. `register_adapter` adds yours.
 """
 
-from keras_feasible.adapters import core, merging, reshaping
+from keras_feasible.adapters import convolutional, core, embedding, hard, merging, recurrent, reshaping
 from keras_feasible.adapters.base import LayerAdapter, UnsupportedLayerError
 from keras_feasible.adapters.core import SoftmaxOutput
 from keras_feasible.adapters.registry import get_adapter, register_adapter, supported_layers

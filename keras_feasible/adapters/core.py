@@ -26,6 +26,33 @@ def _activation(layer, activation):
     )
 
 
+def linear_or_relu(layer, activation):
+    """ "relu" or None (linear): the activations supported inside a network."""
+    name = _activation(layer, activation)
+    if name == "softmax":
+        raise LayerAdapter.unsupported(layer, "softmax is supported only on a Dense or Activation layer.")
+    return "relu" if name == "relu" else None
+
+
+def check_plain_weights(layer):
+    """No regularizer, constraint or LoRA: the projections know nothing of them."""
+    for setting in (
+        "kernel_regularizer",
+        "bias_regularizer",
+        "recurrent_regularizer",
+        "embeddings_regularizer",
+        "activity_regularizer",
+        "kernel_constraint",
+        "bias_constraint",
+        "recurrent_constraint",
+        "embeddings_constraint",
+    ):
+        if getattr(layer, setting, None) is not None:
+            raise LayerAdapter.unsupported(layer, f"{setting} is not supported by projection training; remove it.")
+    if getattr(layer, "lora_enabled", False):
+        raise LayerAdapter.unsupported(layer, "LoRA is not supported by projection training.")
+
+
 def _activated(layer, builder, x, activation, name):
     if activation == "relu":
         return builder.add([x], name, relu=True)
@@ -46,17 +73,7 @@ class DenseAdapter(LayerAdapter):
 
     def check(self, layer):
         _activation(layer, layer.activation)
-        for setting in (
-            "kernel_regularizer",
-            "bias_regularizer",
-            "activity_regularizer",
-            "kernel_constraint",
-            "bias_constraint",
-        ):
-            if getattr(layer, setting, None) is not None:
-                raise self.unsupported(layer, f"{setting} is not supported by projection training; remove it.")
-        if layer.lora_enabled:
-            raise self.unsupported(layer, "LoRA is not supported by projection training.")
+        check_plain_weights(layer)
 
     def build(self, layer, builder, inputs):
         activation = _activation(layer, layer.activation)

@@ -1,0 +1,85 @@
+"""Adapters for convolution and pooling layers: Conv1D, Conv2D, MaxPooling1D/2D,
+GlobalMaxPooling1D/2D. One-dimensional layers are their 2-D counterparts on images one
+pixel wide."""
+
+import keras
+
+from keras_feasible.adapters.base import LayerAdapter
+from keras_feasible.adapters.core import check_plain_weights, linear_or_relu
+from keras_feasible.adapters.registry import register_adapter
+
+
+def _check_channels_last(layer):
+    if getattr(layer, "data_format", "channels_last") != "channels_last":
+        raise LayerAdapter.unsupported(layer, "only data_format='channels_last' is supported.")
+
+
+class ConvAdapter(LayerAdapter):
+    """Dot products over image patches (sample x position x filter), then sum (+ReLU) nodes."""
+
+    def check(self, layer):
+        linear_or_relu(layer, layer.activation)
+        check_plain_weights(layer)
+        _check_channels_last(layer)
+        if layer.padding not in ("valid", "same"):
+            raise self.unsupported(layer, f"padding={layer.padding!r}; use 'valid' or 'same'.")
+        if any(rate != 1 for rate in layer.dilation_rate) or layer.groups != 1:
+            raise self.unsupported(layer, "dilation_rate and groups other than 1 are not supported.")
+
+    def build(self, layer, builder, inputs):
+        one_dimensional = len(inputs.shape) == 2
+        images = builder.reshape(inputs, (inputs.shape[0], 1, inputs.shape[1])) if one_dimensional else inputs
+        widen = (lambda size: (size[0], 1)) if one_dimensional else tuple
+        out = builder.conv2d(
+            images,
+            layer.filters,
+            widen(layer.kernel_size),
+            layer.name,
+            strides=widen(layer.strides),
+            padding=layer.padding,
+            activation=linear_or_relu(layer, layer.activation),
+            use_bias=layer.use_bias,
+            kernel_shape=tuple(layer.kernel.shape),
+        )
+        return builder.reshape(out, (out.shape[0], out.shape[2])) if one_dimensional else out
+
+    def parameters(self, layer):
+        return {"kernel": layer.kernel, "bias": layer.bias} if layer.use_bias else {"kernel": layer.kernel}
+
+
+class MaxPoolingAdapter(LayerAdapter):
+    """Max nodes over the pooling windows, channel by channel."""
+
+    def check(self, layer):
+        _check_channels_last(layer)
+        if layer.padding != "valid":
+            raise self.unsupported(layer, "only padding='valid' is supported for max pooling.")
+
+    def build(self, layer, builder, inputs):
+        if len(inputs.shape) == 2:
+            images = builder.reshape(inputs, (inputs.shape[0], 1, inputs.shape[1]))
+            out = builder.max_pool2d(images, (layer.pool_size[0], 1), layer.name, strides=(layer.strides[0], 1))
+            return builder.reshape(out, (out.shape[0], out.shape[2]))
+        return builder.max_pool2d(inputs, tuple(layer.pool_size), layer.name, strides=tuple(layer.strides))
+
+
+class GlobalMaxPoolingAdapter(LayerAdapter):
+    """One max node per channel over every position."""
+
+    def check(self, layer):
+        _check_channels_last(layer)
+        if layer.keepdims:
+            raise self.unsupported(layer, "keepdims=True is not supported.")
+
+    def build(self, layer, builder, inputs):
+        if len(inputs.shape) == 2:
+            inputs = builder.reshape(inputs, (inputs.shape[0], 1, inputs.shape[1]))
+        return builder.global_max_pool2d(inputs, layer.name)
+
+
+for layer_class in (keras.layers.Conv1D, keras.layers.Conv2D):
+    register_adapter(layer_class, ConvAdapter())
+for layer_class in (keras.layers.MaxPooling1D, keras.layers.MaxPooling2D):
+    register_adapter(layer_class, MaxPoolingAdapter())
+for layer_class in (keras.layers.GlobalMaxPooling1D, keras.layers.GlobalMaxPooling2D):
+    register_adapter(layer_class, GlobalMaxPoolingAdapter())

@@ -1,0 +1,59 @@
+"""Hard activations: Quantize, Sign, Step."""
+
+import keras
+
+from keras_feasible import projections
+
+
+class HardActivation(keras.layers.Layer):
+    """A piecewise-constant activation applied entry by entry; `primitive` is the
+    `keras_feasible.projections.PiecewiseConstant` that both computes it and, under
+    projection training, projects onto its graph."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.primitive = self._make_primitive()
+
+    def _make_primitive(self):
+        raise NotImplementedError
+
+    def call(self, inputs):
+        return self.primitive.forward(inputs)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
+@keras.saving.register_keras_serializable(package="keras_feasible")
+class Quantize(HardActivation):
+    """Round to the nearest of `levels` values evenly spaced on [-scale, scale].
+
+    Example: `kf.layers.Quantize(levels=4, scale=1.0)` maps 0.2 to 1/3 and 5.0 to 1.0.
+    """
+
+    def __init__(self, levels, scale=1.0, **kwargs):
+        self.levels = int(levels)
+        self.scale = float(scale)
+        super().__init__(**kwargs)
+
+    def _make_primitive(self):
+        return projections.Quantize(self.levels, self.scale)
+
+    def get_config(self):
+        return {**super().get_config(), "levels": self.levels, "scale": self.scale}
+
+
+@keras.saving.register_keras_serializable(package="keras_feasible")
+class Sign(HardActivation):
+    """-1 below zero, +1 from zero up (zero maps to +1, unlike `keras.ops.sign`)."""
+
+    def _make_primitive(self):
+        return projections.Sign()
+
+
+@keras.saving.register_keras_serializable(package="keras_feasible")
+class Step(HardActivation):
+    """Heaviside step: 0 below zero, 1 from zero up."""
+
+    def _make_primitive(self):
+        return projections.Step()

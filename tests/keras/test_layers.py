@@ -1,0 +1,253 @@
+"""Convolution, pooling, embedding, recurrent and hard layers: the graphs the adapters build
+compute what Keras computes, their node projections are nearest points, and the
+settings projection training cannot handle are refused by name."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import keras_feasible as kf
+from keras_feasible import projections
+from keras_feasible.adapters import UnsupportedLayerError
+from keras_feasible.graph import DotNode, SumNode, UnaryNode
+from tests import nearest
+from tests.projections.checks import assert_nearest
+
+
+def cnn():
+    return keras.Sequential(
+        [
+            keras.Input((9, 8, 2)),
+            keras.layers.Conv2D(3, 3, padding="same", activation="relu"),
+            keras.layers.Conv2D(4, (2, 3), strides=2, use_bias=False),
+            keras.layers.MaxPooling2D(2),
+            keras.layers.Flatten(),
+            keras.layers.Dense(3),
+        ]
+    )
+
+
+def cnn_global_pool():
+    return keras.Sequential(
+        [
+            keras.Input((6, 6, 1)),
+            keras.layers.Conv2D(3, 3, strides=(1, 2), activation="relu"),
+            keras.layers.GlobalMaxPooling2D(),
+            keras.layers.Dense(2),
+        ]
+    )
+
+
+def cnn_1d():
+    return keras.Sequential(
+        [
+            keras.Input((12,)),
+            keras.layers.Reshape((12, 1)),
+            keras.layers.Conv1D(3, 3, strides=2, padding="same", activation="relu"),
+            keras.layers.MaxPooling1D(2),
+            keras.layers.Conv1D(2, 2),
+            keras.layers.GlobalMaxPooling1D(),
+            keras.layers.Dense(2),
+        ]
+    )
+
+
+def rnn():
+    return keras.Sequential(
+        [
+            keras.Input((5,), dtype="int32"),
+            keras.layers.Embedding(7, 3),
+            keras.layers.SimpleRNN(4, activation="relu", return_sequences=True),
+            keras.layers.SimpleRNN(3, activation="relu", use_bias=False),
+            keras.layers.Dense(2),
+        ]
+    )
+
+
+def hard():
+    return keras.Sequential(
+        [
+            keras.Input((6,)),
+            keras.layers.Dense(5),
+            kf.layers.Step(),
+            kf.layers.QuantizedDense(4, levels=3),
+            kf.layers.Sign(),
+            keras.layers.Dense(4),
+            kf.layers.Quantize(levels=4, scale=1.0),
+            keras.layers.Dense(2),
+        ]
+    )
+
+
+MODELS = {"cnn": cnn, "cnn_global_pool": cnn_global_pool, "cnn_1d": cnn_1d, "rnn": rnn, "hard": hard}
+
+
+def inputs_for(model, rng, batch=6):
+    shape = (batch,) + tuple(model.input_shape[1:])
+    if model.inputs[0].dtype.startswith("int"):
+        return rng.integers(0, 7, size=shape).astype("int32")
+    return rng.normal(size=shape).astype("float32")
+
+
+def compiled(make, seed=0):
+    keras.utils.set_random_seed(seed)
+    model = kf.wrap(make())
+    model.compile(optimizer=kf.DouglasRachford(sweeps=5), loss=kf.losses.Margin(), jit_compile=False)
+    return model
+
+
+def problem_of(model, x, rng):
+    graph = model._graph
+    weights = {name: variable.value for name, variable in model._graph_weights.items()}
+    labels = tf.constant(rng.integers(0, model.output_shape[-1], size=len(x)), tf.int32)
+    return graph.bind(weights, {graph.input_names[0]: tf.constant(x)}, {next(iter(graph.constraints)): labels})
+
+
+@pytest.mark.parametrize("make", MODELS.values(), ids=MODELS.keys())
+def test_the_constraint_graph_computes_what_keras_computes(make, rng):
+    model = compiled(make)
+    x = inputs_for(model, rng)
+    problem = problem_of(model, x, rng)
+    output = next(iter(model._graph.constraints))
+    np.testing.assert_allclose(problem.values[output], model.predict(x, verbose=0), rtol=1e-5, atol=1e-5)
+
+
+def _numpy_forward(node):
+    """The operation of one node on its argument rows joined in port order (no output)."""
+    if isinstance(node, DotNode):
+        return lambda args: np.sum(args[..., : args.shape[-1] // 2] * args[..., args.shape[-1] // 2 :], -1)
+    if isinstance(node, SumNode):
+        return (lambda args: np.maximum(args.sum(-1), 0.0)) if node.relu else (lambda args: args.sum(-1))
+    if isinstance(node.primitive, projections.Max):
+        return lambda args: args.max(-1)
+    levels, thresholds = np.array(node.primitive.levels), np.array(node.primitive.thresholds)
+    return lambda args: levels[np.sum(args[..., :1] >= thresholds, -1)]
+
+
+def _operation_rows(node, copies, constants, picked):
+    """For the picked operations of a node: all argument copies joined in one row (constants
+    included, broadcast), a mask of the constant entries, and the output copies."""
+    grid = copies["output"].shape
+    rows, fixed = [], []
+    for key in node.ports:
+        if key == "output":
+            continue
+        value = np.asarray(constants[key] if key in constants else copies[key])
+        value = value[..., None] if value.shape == grid else value  # a scalar argument (a sum's term)
+        value = np.broadcast_to(value, grid + value.shape[-1:])
+        rows.append(value.reshape(int(np.prod(grid)), -1)[picked])
+        fixed.append(np.full(value.shape[-1], key in constants))
+    return np.hstack(rows), np.concatenate(fixed), np.reshape(copies["output"], -1)[picked]
+
+
+def _searched_distance(node, query_args, fixed, query_out, rng):
+    """The squared distance to the node's graph found by an independent search, moving only
+    the free (non-constant) arguments."""
+    forward = _numpy_forward(node)
+    if isinstance(node, UnaryNode) and not isinstance(node.primitive, projections.Max):
+        return nearest.dense_scalar_search(
+            lambda v: forward(v[:, None]), query_args[:, 0], query_out, breakpoints=node.primitive.thresholds
+        )
+
+    def forward_of_free(free):
+        args = np.broadcast_to(nearest._per_case(query_args, free.ndim), free.shape[:-1] + fixed.shape).copy()
+        args[..., ~fixed] = free
+        return forward(args)
+
+    return nearest.graph_search(forward_of_free, query_args[:, ~fixed], query_out, rng)
+
+
+@pytest.mark.parametrize("make", MODELS.values(), ids=MODELS.keys())
+def test_every_node_projects_each_operation_to_its_nearest_point(make, rng):
+    model = compiled(make)
+    problem = problem_of(model, inputs_for(model, rng, batch=2), rng)
+    noisy = {
+        name: {key: value + rng.normal(size=value.shape).astype("float32") for key, value in copies.items()}
+        for name, copies in problem.initial_state().items()
+    }
+    projected = problem.project_nodes(noisy)
+    for node in model._graph.nodes:
+        constants = problem._constants[node.name]
+        size = int(np.prod(noisy[node.name]["output"].shape))
+        picked = rng.choice(size, size=min(8, size), replace=False)
+        query_args, fixed, query_out = _operation_rows(node, noisy[node.name], constants, picked)
+        result_args, _, result_out = _operation_rows(node, projected[node.name], constants, picked)
+        found = np.sum((result_args - query_args) ** 2, -1) + (result_out - query_out) ** 2
+        assert_nearest(found, _searched_distance(node, query_args, fixed, query_out, rng), rtol=1e-3, atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "layer, reason",
+    [
+        (keras.layers.SimpleRNN(4), "tanh"),
+        (keras.layers.SimpleRNN(4, activation="relu", go_backwards=True), "go_backwards"),
+        (keras.layers.SimpleRNN(4, activation="relu", dropout=0.1), "dropout"),
+        (keras.layers.Conv1D(2, 3, dilation_rate=2), "dilation_rate"),
+        (keras.layers.Conv1D(2, 3, padding="causal"), "causal"),
+        (keras.layers.Conv1D(2, 3, activation="tanh"), "tanh"),
+        (keras.layers.Conv1D(2, 3, activation="softmax"), "softmax"),
+        (keras.layers.Conv1D(2, 3, kernel_regularizer="l2"), "kernel_regularizer"),
+        (keras.layers.MaxPooling1D(2, padding="same"), "padding='valid'"),
+        (keras.layers.GlobalMaxPooling1D(keepdims=True), "keepdims"),
+    ],
+    ids=lambda value: value if isinstance(value, str) else type(value).__name__,
+)
+def test_unsupported_settings_are_refused_at_wrap_time_with_the_reason(layer, reason):
+    model = keras.Sequential([keras.Input((8, 3)), layer, keras.layers.Flatten(), keras.layers.Dense(2)])
+    with pytest.raises(UnsupportedLayerError, match=reason) as error:
+        kf.wrap(model)
+    assert layer.name in str(error.value) and type(layer).__name__ in str(error.value)
+
+
+def test_embedding_with_mask_zero_is_refused():
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Embedding(5, 2, mask_zero=True), keras.layers.Dense(2)])
+    with pytest.raises(UnsupportedLayerError, match="mask_zero"):
+        kf.wrap(model)
+
+
+def test_an_embedding_must_read_a_model_input():
+    model = kf.wrap(
+        keras.Sequential(
+            [
+                keras.Input((4,)),
+                keras.layers.Dense(4),
+                keras.layers.Embedding(5, 2),
+                keras.layers.Flatten(),
+                keras.layers.Dense(2),
+            ]
+        )
+    )
+    with pytest.raises(UnsupportedLayerError, match="model input of integer ids"):
+        model.compile(optimizer=kf.DouglasRachford(), loss=kf.losses.Margin())
+
+
+@pytest.mark.parametrize("layer", [kf.layers.Step(), kf.layers.Sign(), kf.layers.Quantize(levels=5, scale=2.0)])
+def test_hard_activations_compute_exactly_their_hard_function(layer):
+    x = np.array([-3.0, -1.0, -0.5, -1e-7, 0.0, 0.4, 0.5, 1.2, 9.0], np.float32)
+    expected = {
+        "Step": (x >= 0).astype(np.float32),
+        "Sign": np.where(x >= 0, 1.0, -1.0),
+        "Quantize": np.clip(np.floor(x + 0.5), -2.0, 2.0),  # levels -2, -1, 0, 1, 2; ties go up
+    }[type(layer).__name__]
+    np.testing.assert_array_equal(layer(x), expected)
+
+
+def test_quantized_dense_computes_with_allowed_weights_only(rng):
+    layer = kf.layers.QuantizedDense(3, levels=2, scale=0.5, use_bias=False)
+    x = rng.normal(size=(4, 6)).astype(np.float32)
+    y = layer(x)
+    assert set(np.unique(layer.kernel.numpy())) <= {-0.5, 0.5}
+    np.testing.assert_allclose(y, x @ layer.kernel.numpy(), rtol=1e-6)
+    layer.kernel.assign(layer.kernel.numpy() * 0.9)  # off the set: the layer still rounds it
+    np.testing.assert_allclose(layer(x), y, rtol=1e-6)
+
+
+def test_hard_layers_survive_save_load_and_strip(tmp_path, rng):
+    model = compiled(hard)
+    x = inputs_for(model, rng)
+    path = str(tmp_path / "hard.keras")
+    model.save(path)
+    restored = keras.models.load_model(path)
+    np.testing.assert_array_equal(restored.predict(x, verbose=0), model.predict(x, verbose=0))
+    np.testing.assert_array_equal(kf.strip(model).predict(x, verbose=0), model.predict(x, verbose=0))
