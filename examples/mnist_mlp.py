@@ -13,29 +13,13 @@ which needs the network once). Prints the test accuracy at the end.
 
 import keras
 from absl import app, flags
+from common import train_by_projection
 
-import keras_feasible as kf
 from keras_feasible.datasets import mnist
 
-SOLVERS = {
-    "douglas_rachford": kf.DouglasRachford,
-    "alternating_projections": kf.AlternatingProjections,
-    "alternating_reflections": kf.AlternatingReflections,
-    "difference_map": kf.DifferenceMap,
-    "cyclic_projections": kf.CyclicProjections,
-    "cyclic_douglas_rachford": kf.CyclicDouglasRachford,
-}
-
-flags.DEFINE_enum("solver", "douglas_rachford", list(SOLVERS), "Projection solver.")
-flags.DEFINE_integer("sweeps", 50, "Sweeps per batch.")
-flags.DEFINE_float("relaxation", 0.5, "Relaxation of (cyclic) Douglas-Rachford.")
-flags.DEFINE_float("beta", 1.0, "Beta of the difference map.")
-flags.DEFINE_integer("batch_size", 256, "Images per batch.")
-flags.DEFINE_integer("epochs", 1, "Passes over the training images.")
 flags.DEFINE_boolean("skip", True, "Feed both hidden layers to the output layer (skip concatenation).")
 flags.DEFINE_integer("train_images", None, "Use only the first N training images (for a quick run).")
 flags.DEFINE_boolean("full_mnist", False, "Use the full MNIST from tensorflow-datasets.")
-flags.DEFINE_integer("seed", 0, "Seed of the initial weights and the shuffling.")
 FLAGS = flags.FLAGS
 
 
@@ -47,30 +31,13 @@ def build_model(skip):
     return keras.Model(inputs, keras.layers.Dense(10)(top), name="mnist_mlp")
 
 
-def make_solver():
-    options = {
-        "douglas_rachford": {"relaxation": FLAGS.relaxation},
-        "cyclic_douglas_rachford": {"relaxation": FLAGS.relaxation},
-        "difference_map": {"beta": FLAGS.beta},
-    }.get(FLAGS.solver, {})
-    return SOLVERS[FLAGS.solver](sweeps=FLAGS.sweeps, **options)
-
-
 def main(argv):
     del argv
     keras.utils.set_random_seed(FLAGS.seed)
     (x_train, y_train), (x_test, y_test) = mnist.load_data(full=FLAGS.full_mnist)
     x_train, x_test = x_train.reshape(-1, 784), x_test.reshape(-1, 784)
     x_train, y_train = x_train[: FLAGS.train_images], y_train[: FLAGS.train_images]
-
-    model = kf.wrap(build_model(FLAGS.skip))
-    model.compile(optimizer=make_solver(), loss=kf.losses.Margin(), metrics=["accuracy"])
-    print(f"Training with {model.optimizer} on {len(x_train)} images, batches of {FLAGS.batch_size}.")
-    model.fit(
-        x_train, y_train, batch_size=FLAGS.batch_size, epochs=FLAGS.epochs, validation_data=(x_test, y_test), verbose=2
-    )
-    _, accuracy = model.evaluate(x_test, y_test, verbose=0)
-    print(f"test accuracy: {accuracy:.4f}")
+    train_by_projection(build_model(FLAGS.skip), (x_train, y_train), (x_test, y_test))
 
 
 if __name__ == "__main__":

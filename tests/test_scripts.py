@@ -6,6 +6,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
@@ -34,3 +36,37 @@ def test_quality_bar_tool_prints_a_row_per_seed_and_the_verdict():
     output = run_script("tools/mnist_quality_bar.py", "--seeds=0", "--epochs=1", "--sweeps=1")
     assert re.search(r"\| 0 \| \d+\.\d\d% \| \d+\.\d \|", output)
     assert re.search(r"target after epoch 1: 92\.5%, mean \d+\.\d\d%: (met|NOT met)", output)
+
+
+def test_cnn_example_trains_and_reports_test_accuracy():
+    output = run_script("examples/mnist_cnn.py", "--train_images=256", "--sweeps=10", "--filters=4")
+    assert float(re.search(r"test accuracy: (\d\.\d+)", output).group(1)) > 0.2
+
+
+def test_rnn_example_reports_accuracy_and_predictions():
+    output = run_script(
+        "examples/shakespeare_rnn.py",
+        "--train_windows=256",
+        "--sweeps=5",
+        "--window=4",
+        "--units=8",
+        "--embedding_dim=4",
+    )
+    assert re.search(r"test accuracy: \d\.\d+\nmost frequent character alone: \d\.\d+", output)
+    assert output.count("predicted:") == 1
+
+
+def test_hard_activations_example_shows_both_trainings():
+    output = run_script(
+        "examples/hard_activations.py", "--train_images=256", "--sweeps=5", "--epochs=1", "--adam_epochs=1"
+    )
+    assert re.search(r"Adam \(gradients\)\s+test accuracy \d\.\d+; first-layer weights changed: 0\.0%", output)
+    assert re.search(r"projection\s+test accuracy \d\.\d+; first-layer weights changed: \d+\.\d%", output)
+    assert re.search(r"projection minus Adam: [+-]\d+\.\d\d points", output)
+
+
+def test_mnist1d_tool_prints_both_models_next_to_the_published_baselines():
+    pytest.importorskip("mnist1d")
+    output = run_script("tools/mnist1d_baselines.py", "--epochs=1", "--sweeps=2")
+    assert re.search(r"\| MLP \| \d+\.\d% \| .* \| 68% \|", output)
+    assert re.search(r"\| CNN \| \d+\.\d% \| .* \| 94% \|", output)

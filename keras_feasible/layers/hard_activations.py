@@ -43,17 +43,35 @@ class Quantize(HardActivation):
         return {**super().get_config(), "levels": self.levels, "scale": self.scale}
 
 
+class ScaledThreshold(HardActivation):
+    """A hard threshold at zero whose upper level is `scale`.
+
+    The scale matters to projection training, not to what the model can express: a
+    projection onto a dot product's graph moves its two vectors in proportion to each
+    other's length, so hidden activations much longer than the next layer's weight
+    columns barely move, and a threshold unit then never flips. A scale of about
+    `1 / sqrt(units)` keeps the two comparable.
+    """
+
+    def __init__(self, scale=1.0, **kwargs):
+        self.scale = float(scale)
+        super().__init__(**kwargs)
+
+    def get_config(self):
+        return {**super().get_config(), "scale": self.scale}
+
+
 @keras.saving.register_keras_serializable(package="keras_feasible")
-class Sign(HardActivation):
-    """-1 below zero, +1 from zero up (zero maps to +1, unlike `keras.ops.sign`)."""
+class Sign(ScaledThreshold):
+    """-scale below zero, +scale from zero up (zero maps up, unlike `keras.ops.sign`)."""
 
     def _make_primitive(self):
-        return projections.Sign()
+        return projections.Sign(self.scale)
 
 
 @keras.saving.register_keras_serializable(package="keras_feasible")
-class Step(HardActivation):
-    """Heaviside step: 0 below zero, 1 from zero up."""
+class Step(ScaledThreshold):
+    """Heaviside step: 0 below zero, `scale` from zero up."""
 
     def _make_primitive(self):
-        return projections.Step()
+        return projections.Step(self.scale)

@@ -102,14 +102,20 @@ class Quantize(PiecewiseConstant):
 
 
 class Sign(PiecewiseConstant):
-    """Hard sign: -1 for x < 0 and +1 for x >= 0 (zero maps to +1, unlike `tf.sign`)."""
+    """Hard sign: -scale for x < 0 and +scale for x >= 0 (zero maps up, unlike `tf.sign`)."""
 
-    def __init__(self):
-        super().__init__([-1.0, 1.0], [0.0])
+    def __init__(self, scale=1.0):
+        if scale <= 0:
+            raise ValueError(f"Sign needs scale > 0; got {scale}.")
+        super().__init__([-scale, scale], [0.0])
+        self.scale = float(scale)
 
 
 class Step(PiecewiseConstant):
-    """Heaviside step: 0 for x < 0 and 1 for x >= 0."""
+    """Heaviside step: 0 for x < 0 and `scale` for x >= 0."""
 
-    def __init__(self):
-        super().__init__([0.0, 1.0], [0.0])
+    def __init__(self, scale=1.0):
+        if scale <= 0:
+            raise ValueError(f"Step needs scale > 0; got {scale}.")
+        super().__init__([0.0, scale], [0.0])
+        self.scale = float(scale)

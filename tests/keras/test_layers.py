@@ -72,7 +72,7 @@ def hard():
             keras.layers.Dense(5),
             kf.layers.Step(),
             kf.layers.QuantizedDense(4, levels=3),
-            kf.layers.Sign(),
+            kf.layers.Sign(scale=0.5),
             keras.layers.Dense(4),
             kf.layers.Quantize(levels=4, scale=1.0),
             keras.layers.Dense(2),
@@ -222,15 +222,20 @@ def test_an_embedding_must_read_a_model_input():
         model.compile(optimizer=kf.DouglasRachford(), loss=kf.losses.Margin())
 
 
-@pytest.mark.parametrize("layer", [kf.layers.Step(), kf.layers.Sign(), kf.layers.Quantize(levels=5, scale=2.0)])
-def test_hard_activations_compute_exactly_their_hard_function(layer):
-    x = np.array([-3.0, -1.0, -0.5, -1e-7, 0.0, 0.4, 0.5, 1.2, 9.0], np.float32)
-    expected = {
-        "Step": (x >= 0).astype(np.float32),
-        "Sign": np.where(x >= 0, 1.0, -1.0),
-        "Quantize": np.clip(np.floor(x + 0.5), -2.0, 2.0),  # levels -2, -1, 0, 1, 2; ties go up
-    }[type(layer).__name__]
-    np.testing.assert_array_equal(layer(x), expected)
+X = np.array([-3.0, -1.0, -0.5, -1e-7, 0.0, 0.4, 0.5, 1.2, 9.0], np.float32)
+HARD_FUNCTIONS = {
+    "step": (kf.layers.Step(), (X >= 0).astype(np.float32)),
+    "step_scaled": (kf.layers.Step(scale=0.1), np.where(X >= 0, np.float32(0.1), 0.0)),
+    "sign": (kf.layers.Sign(), np.where(X >= 0, 1.0, -1.0)),
+    "sign_scaled": (kf.layers.Sign(scale=0.1), np.where(X >= 0, np.float32(0.1), np.float32(-0.1))),
+    "quantize": (kf.layers.Quantize(levels=5, scale=2.0), np.clip(np.floor(X + 0.5), -2.0, 2.0)),  # ties go up
+}
+
+
+@pytest.mark.parametrize("name", HARD_FUNCTIONS)
+def test_hard_activations_compute_exactly_their_hard_function(name):
+    layer, expected = HARD_FUNCTIONS[name]
+    np.testing.assert_array_equal(layer(X), expected)
 
 
 def test_quantized_dense_computes_with_allowed_weights_only(rng):

@@ -41,6 +41,8 @@ PIECEWISE = {
     "quantize_2_wide": projections.Quantize(levels=2, scale=2.0),
     "sign": projections.Sign(),
     "step": projections.Step(),
+    "sign_scaled": projections.Sign(scale=0.1),
+    "step_scaled": projections.Step(scale=0.25),
     "uneven": projections.PiecewiseConstant(levels=[-3.0, 0.5, 1.0], thresholds=[-1.0, 2.5]),
 }
 
@@ -108,6 +110,8 @@ def test_sign_maps_zero_to_plus_one_and_step_to_one():
     x = tf.constant([-2.0, 0.0, 3.0])
     np.testing.assert_array_equal(projections.Sign().forward(x), [-1.0, 1.0, 1.0])
     np.testing.assert_array_equal(projections.Step().forward(x), [0.0, 1.0, 1.0])
+    np.testing.assert_array_equal(projections.Sign(0.5).forward(x), [-0.5, 0.5, 0.5])
+    np.testing.assert_array_equal(projections.Step(0.5).forward(x), [0.0, 0.5, 0.5])
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,46 @@
+"""What the examples share: flags for the solver and the training loop, and one training run."""
+
+from absl import flags
+
+import keras_feasible as kf
+
+SOLVERS = {
+    "douglas_rachford": kf.DouglasRachford,
+    "alternating_projections": kf.AlternatingProjections,
+    "alternating_reflections": kf.AlternatingReflections,
+    "difference_map": kf.DifferenceMap,
+    "cyclic_projections": kf.CyclicProjections,
+    "cyclic_douglas_rachford": kf.CyclicDouglasRachford,
+}
+
+flags.DEFINE_enum("solver", "douglas_rachford", list(SOLVERS), "Projection solver.")
+flags.DEFINE_integer("sweeps", 50, "Sweeps per batch.")
+flags.DEFINE_float("relaxation", 0.5, "Relaxation of (cyclic) Douglas-Rachford.")
+flags.DEFINE_float("beta", 1.0, "Beta of the difference map.")
+flags.DEFINE_integer("batch_size", 256, "Samples per batch.")
+flags.DEFINE_integer("epochs", 1, "Passes over the training data by projection.")
+flags.DEFINE_integer("seed", 0, "Seed of the initial weights and the shuffling.")
+FLAGS = flags.FLAGS
+
+
+def make_solver():
+    """The solver the flags name, with their settings."""
+    options = {
+        "douglas_rachford": {"relaxation": FLAGS.relaxation},
+        "cyclic_douglas_rachford": {"relaxation": FLAGS.relaxation},
+        "difference_map": {"beta": FLAGS.beta},
+    }.get(FLAGS.solver, {})
+    return SOLVERS[FLAGS.solver](sweeps=FLAGS.sweeps, **options)
+
+
+def train_by_projection(model, train, test, samples="images"):
+    """Wraps `model`, fits it by projection on `train` (validating on `test`) with the margin
+    loss and the flags' solver, prints and returns the test accuracy. `model` keeps sharing
+    its layers with the wrapped model, so it holds the trained weights too."""
+    wrapped = kf.wrap(model)
+    wrapped.compile(optimizer=make_solver(), loss=kf.losses.Margin(), metrics=["accuracy"])
+    print(f"Training with {wrapped.optimizer} on {len(train[0])} {samples}, batches of {FLAGS.batch_size}.")
+    wrapped.fit(*train, batch_size=FLAGS.batch_size, epochs=FLAGS.epochs, validation_data=test, verbose=2)
+    _, accuracy = wrapped.evaluate(*test, verbose=0)
+    print(f"test accuracy: {accuracy:.4f}")
+    return wrapped
