@@ -81,16 +81,16 @@ class ConstraintGraph:
         """The feasibility problem of one batch, starting from a forward pass.
 
         Parameters named in `fixed` (frozen layers) are pinned to their values like inputs.
+        A parameter restricted to a finite set enters the problem at its nearest allowed
+        value; the value given is its latent (see `FeasibilityProblem.parameters`).
         """
         unknown = set(labels) - set(self.constraints)
         if unknown or len(labels) != len(self.constraints):
             raise KeyError(f"Labels must be given for exactly the constrained outputs {list(self.constraints)}.")
-        parameters = {
-            name: self.variables[name].values.project(value) if self.variables[name].values is not None else value
-            for name, value in parameters.items()
-        }
-        values = self.forward(parameters, inputs)
-        return FeasibilityProblem(self, values, inputs, labels, cross_replica_sum, fixed)
+        restricted = {name: value for name, value in parameters.items() if self.variables[name].values is not None}
+        allowed = {name: self.variables[name].values.project(value) for name, value in restricted.items()}
+        values = self.forward({**parameters, **allowed}, inputs)
+        return FeasibilityProblem(self, values, inputs, labels, cross_replica_sum, fixed, latent=restricted)
 
     def update(self, solver, parameters, inputs, labels, cross_replica_sum=None, fixed=()):
         """One projection update for a batch: the solver's sweeps from a forward pass, then

@@ -28,7 +28,7 @@ class FeasibilityProblem:
     every copy at consensus.
     """
 
-    def __init__(self, graph, values, inputs, labels, cross_replica_sum=None, fixed=()):
+    def __init__(self, graph, values, inputs, labels, cross_replica_sum=None, fixed=(), latent=None):
         unknown = set(fixed) - set(graph.parameter_names)
         if unknown:
             raise KeyError(f"Only parameters can be fixed; {sorted(unknown)} are not parameters.")
@@ -38,6 +38,7 @@ class FeasibilityProblem:
         self.labels = labels
         # Inputs and fixed parameters keep their values: their copies are never averaged.
         self.pinned = {**inputs, **{name: values[name] for name in fixed}}
+        self.latent = dict(latent or {})
         self._cross_replica_sum = cross_replica_sum or (lambda x: x)
         self._views = {node.name: node.views(values) for node in graph.nodes}
         self._constants = {node.name: self._constant_arguments(node) for node in graph.nodes}
@@ -75,8 +76,11 @@ class FeasibilityProblem:
     def _project_node(self, node, state):
         return node.project(state[node.name], self._constants[node.name])
 
-    def consensus(self, state, names=None):
-        """The consensus value of each variable in `names` (all by default): `{name: tensor}`."""
+    def consensus(self, state, names=None, restrict=True):
+        """The consensus value of each variable in `names` (all by default): `{name: tensor}`.
+
+        Parameters restricted to a finite set take their nearest allowed value unless
+        `restrict` is False (then: the plain mean of their copies)."""
         names = list(self.graph.variables) if names is None else list(names)
         averaged = [name for name in names if name not in self.pinned]
         sums = {}
@@ -95,7 +99,7 @@ class FeasibilityProblem:
             value = tf.where(count > 0, total / tf.maximum(count, 1.0), self.values[name])
             if name in self.graph.constraints:
                 value = self.graph.constraints[name].project(value, self.labels[name])
-            if self.graph.variables[name].values is not None:
+            if restrict and self.graph.variables[name].values is not None:
                 value = self.graph.variables[name].values.project(value)
             values[name] = value
         return values
@@ -136,8 +140,18 @@ class FeasibilityProblem:
         return lambda state: project(state, names)
 
     def parameters(self, state):
-        """The parameter values at consensus of `state`: `{name: tensor}`."""
-        return self.consensus(state, self.graph.parameter_names)
+        """The parameter values at consensus of `state`: `{name: tensor}`.
+
+        A parameter restricted to a finite set returns its latent value moved by the mean
+        of its copies' moves (the mean, not rounded, less the allowed value it started
+        from): rounded at every step, small moves would be undone and a binary weight
+        would never flip; the latent accumulates them, as BinaryConnect's latent weights
+        accumulate gradient steps, and is rounded again when the next batch binds it.
+        """
+        values = self.consensus(state, self.graph.parameter_names, restrict=False)
+        for name, latent in self.latent.items():
+            values[name] = latent + values[name] - self.values[name]
+        return values
 
     def node_gaps(self, state):
         """Per node, the mean over its operations of the squared distance of their copies from

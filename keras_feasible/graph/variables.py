@@ -14,8 +14,9 @@ class Variable:
     """A named array of the network. `shape` excludes the batch axis for per-sample kinds.
 
     A parameter may be restricted to a `FiniteSet` of `values` (binary or quantized weights):
-    its consensus is then the nearest allowed value to the mean of its copies, the exact
-    projection onto "copies equal and allowed".
+    within the sweeps its consensus is then the nearest allowed value to the mean of its
+    copies, the exact projection onto "copies equal and allowed"; between batches it keeps
+    a real latent value (`FeasibilityProblem.parameters`).
     """
 
     name: str

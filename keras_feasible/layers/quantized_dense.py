@@ -12,11 +12,13 @@ class QuantizedDense(keras.layers.Dense):
     """`keras.layers.Dense` computing with its kernel rounded to `levels` values evenly
     spaced on [-scale, scale] (levels=2: binary weights +-scale).
 
-    The stored kernel is real; the layer always uses its rounding, so what it computes is
-    a quantized-weight layer. Projection training keeps the stored kernel on the allowed
-    values (the finite set is one more constraint); gradient training cannot move it,
-    since rounding has zero gradient. `scale` defaults to the standard deviation of
-    Glorot uniform, `sqrt(2 / (inputs + units))`.
+    The stored kernel is a real latent value (initialised as Dense's); the layer always
+    computes with its rounding, so it is a quantized-weight layer in training and
+    inference alike. Projection training sweeps with the kernel restricted to the allowed
+    values (one more constraint set) and moves the latent kernel by what the sweeps ask
+    for, so weights flip when the moves add up. Gradient training cannot move it: rounding
+    has zero gradient. `scale` defaults to the standard deviation of Glorot uniform,
+    `sqrt(2 / (inputs + units))`.
 
     Example: `kf.layers.QuantizedDense(128, levels=2, activation="relu")`.
     """
@@ -31,7 +33,6 @@ class QuantizedDense(keras.layers.Dense):
         if self.scale is None:
             self.scale = math.sqrt(2.0 / (int(input_shape[-1]) + self.units))
         self.kernel_values = FiniteSet.evenly_spaced(self.levels, self.scale)
-        self.kernel.assign(self.kernel_values.project(self.kernel.value))
 
     def call(self, inputs, training=None):
         x = keras.ops.matmul(inputs, self.kernel_values.project(self.kernel.value))

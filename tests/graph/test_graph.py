@@ -171,6 +171,27 @@ def test_entries_no_operation_reads_keep_their_value(rng):
     assert_close(hidden[:, 1:], (producer[:, 1:] + readers) / 3.0, 1e-5)
 
 
+def test_a_restricted_parameter_sweeps_on_its_values_and_keeps_a_latent_between_batches(rng):
+    builder = GraphBuilder()
+    x = builder.input("x", (3,))
+    binary = projections.FiniteSet([-0.5, 0.5])
+    builder.constrain(builder.dense(x, 2, "out", kernel_values=binary), projections.Margin())
+    graph = builder.build()
+    latent = tf.constant(rng.normal(size=(3, 2)).astype(np.float32) * 0.3)
+    inputs = {"x": tf.constant(rng.normal(size=(5, 3)).astype(np.float32))}
+    problem = graph.bind(
+        {"out/kernel": latent, "out/bias": tf.zeros([2])}, inputs, {"out": tf.constant([0, 1, 1, 0, 1])}
+    )
+    start = problem.initial_state()
+    assert_close(problem.values["out/kernel"], binary.project(latent), 0)  # the sweeps see allowed values
+    assert_close(problem.parameters(start)["out/kernel"], latent, 1e-7)  # nothing moved: the latent is kept
+    moved = perturbed_state(problem, rng)
+    within = problem.consensus(moved, ["out/kernel"])["out/kernel"].numpy()
+    assert set(np.unique(within)) <= {-0.5, 0.5}
+    mean = problem.consensus(moved, ["out/kernel"], restrict=False)["out/kernel"]
+    assert_close(problem.parameters(moved)["out/kernel"], latent + mean - binary.project(latent), 1e-6)
+
+
 def test_elementwise_nodes_apply_their_primitive(rng):
     builder = GraphBuilder()
     x = builder.input("x", (3,))
