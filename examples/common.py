@@ -35,8 +35,8 @@ def make_solver():
 
 def train_by_projection(model, train, test, samples="images"):
     """Wraps `model`, fits it by projection on `train` (validating on `test`) with the margin
-    loss and the flags' solver, prints and returns the test accuracy. `model` keeps sharing
-    its layers with the wrapped model, so it holds the trained weights too."""
+    loss and the flags' solver, prints the test accuracy and returns the wrapped model.
+    `model` shares its layers with it, so it holds the trained weights too."""
     wrapped = kf.wrap(model)
     wrapped.compile(optimizer=make_solver(), loss=kf.losses.Margin(), metrics=["accuracy"])
     print(f"Training with {wrapped.optimizer} on {len(train[0])} {samples}, batches of {FLAGS.batch_size}.")
