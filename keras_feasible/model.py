@@ -92,12 +92,13 @@ class FeasibleModel(keras.Model):
 
         inputs = dict(zip(self._graph.input_names, self._flat_inputs(x)))
         weights, residuals = self._projection_update(inputs, y)
+        # Every replica computed the same weights: the consensus sums and counts are all-reduced.
         for name, variable in self._graph_weights.items():
             variable.assign(weights[name])
         self.optimizer.iterations.assign_add(1)
 
         logs = self.compute_metrics(x, y, y_pred, sample_weight=None)
-        logs["residual"] = residuals[-1]
+        logs["residual"] = _mean_over_samples(residuals[-1], tf.shape(y)[0])
         return logs
 
     def _projection_update(self, inputs, labels):
@@ -106,7 +107,9 @@ class FeasibleModel(keras.Model):
         frozen = [name for name, variable in self._graph_weights.items() if not variable.trainable]
 
         def update(inputs, labels):
-            return self._graph.update(self.optimizer, weights, inputs, {output: labels}, fixed=frozen)
+            return self._graph.update(
+                self.optimizer, weights, inputs, {output: labels}, cross_replica_sum=_cross_replica_sum(), fixed=frozen
+            )
 
         full_batch = self._full_batch
         if full_batch is None or labels.shape[0] is not None or not self.jit_compile:
@@ -130,6 +133,24 @@ class FeasibleModel(keras.Model):
         if isinstance(x, dict):
             return [x[tensor.name] for tensor in self.inputs]
         return tf.nest.flatten(x)
+
+
+def _cross_replica_sum():
+    """Sum over the replicas in sync, or None on one device: the consensus's only cross-device step."""
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return None
+    return lambda tensor: context.all_reduce(tf.distribute.ReduceOp.SUM, tensor)
+
+
+def _mean_over_samples(value, samples):
+    """The mean over all replicas of a per-replica mean, weighted by each replica's samples
+    (a replica may have none), so that every replica returns the same value."""
+    reduce = _cross_replica_sum()
+    if reduce is None:
+        return value
+    samples = tf.cast(samples, value.dtype)
+    return reduce(value * samples) / tf.maximum(reduce(samples), 1.0)
 
 
 def _constraint_graph(model, constraint, from_logits):

@@ -31,6 +31,18 @@ def mean_squared_change(new, old):
     return tf.add_n(squares) / tf.maximum(tf.add_n(sizes), 1.0)
 
 
+def _reduces_by_merge_call():
+    """Whether the sweeps run on replicas of a MirroredStrategy, whose all-reduce (a
+    `merge_call`) TensorFlow does not allow inside a while loop: the sweeps are then
+    unrolled. Collective (multi-worker) and TPU all-reduces work inside the loop."""
+    strategy = tf.distribute.get_strategy()
+    return (
+        isinstance(strategy, tf.distribute.MirroredStrategy)
+        and strategy.num_replicas_in_sync > 1
+        and not tf.distribute.in_cross_replica_context()
+    )
+
+
 class ProjectionAlgorithm(keras.optimizers.Optimizer):
     """Iterates projections onto the partitions of a feasibility problem.
 
@@ -74,6 +86,13 @@ class ProjectionAlgorithm(keras.optimizers.Optimizer):
         """Runs `self.sweeps` sweeps; returns the final state and the residual of each sweep."""
         projections = self._check(projections)
         dtype = tf.nest.flatten(state)[0].dtype
+        if _reduces_by_merge_call():
+            residuals = []
+            for _ in range(self.sweeps):
+                new_state = self.sweep(projections, state)
+                residuals.append(mean_squared_change(new_state, state))
+                state = new_state
+            return state, tf.stack(residuals)
 
         def body(i, state, residuals):
             new_state = self.sweep(projections, state)
