@@ -5,7 +5,7 @@ import inspect
 import keras
 import tensorflow as tf
 
-from keras_feasible import losses
+from keras_feasible import distribute, losses
 from keras_feasible.adapters import ConstraintWrapper, SoftmaxOutput, UnsupportedLayerError
 from keras_feasible.graph import GraphBuilder
 from keras_feasible.solvers import ProjectionAlgorithm
@@ -98,7 +98,7 @@ class FeasibleModel(keras.Model):
         self.optimizer.iterations.assign_add(1)
 
         logs = self.compute_metrics(x, y, y_pred, sample_weight=None)
-        logs["residual"] = _mean_over_samples(residuals[-1], tf.shape(y)[0])
+        logs["residual"] = distribute.mean_over_samples(residuals[-1], tf.shape(y)[0])
         return logs
 
     def _projection_update(self, inputs, labels):
@@ -108,7 +108,12 @@ class FeasibleModel(keras.Model):
 
         def update(inputs, labels):
             return self._graph.update(
-                self.optimizer, weights, inputs, {output: labels}, cross_replica_sum=_cross_replica_sum(), fixed=frozen
+                self.optimizer,
+                weights,
+                inputs,
+                {output: labels},
+                cross_replica_sum=distribute.cross_replica_sum(),
+                fixed=frozen,
             )
 
         full_batch = self._full_batch
@@ -133,24 +138,6 @@ class FeasibleModel(keras.Model):
         if isinstance(x, dict):
             return [x[tensor.name] for tensor in self.inputs]
         return tf.nest.flatten(x)
-
-
-def _cross_replica_sum():
-    """Sum over the replicas in sync, or None on one device: the consensus's only cross-device step."""
-    context = tf.distribute.get_replica_context()
-    if context is None or context.num_replicas_in_sync == 1:
-        return None
-    return lambda tensor: context.all_reduce(tf.distribute.ReduceOp.SUM, tensor)
-
-
-def _mean_over_samples(value, samples):
-    """The mean over all replicas of a per-replica mean, weighted by each replica's samples
-    (a replica may have none), so that every replica returns the same value."""
-    reduce = _cross_replica_sum()
-    if reduce is None:
-        return value
-    samples = tf.cast(samples, value.dtype)
-    return reduce(value * samples) / tf.maximum(reduce(samples), 1.0)
 
 
 def _constraint_graph(model, constraint, from_logits):

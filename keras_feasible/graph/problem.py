@@ -21,8 +21,9 @@ class FeasibilityProblem:
     * `project_consensus`: each variable's copies replaced by their mean; an input by its
       data; a fixed parameter (a frozen layer's) by its value; a constrained output by the
       mean moved into its output constraint. Parameter sums and counts pass through
-      `cross_replica_sum` (identity on one device), the only step that crosses devices in
-      data-parallel training.
+      `cross_replica_sum` (identity on one device; it sums a dict of tensors at once),
+      the only step that crosses devices in data-parallel training: one all-reduce per
+      consensus, plus one for the counts when the problem is bound.
 
     Built by `ConstraintGraph.bind`; the starting state is the forward pass's values with
     every copy at consensus.
@@ -58,9 +59,9 @@ class FeasibilityProblem:
             for port_counts in node.counts(self._views[node.name]):
                 for name, count in port_counts.items():
                     counts[name] = counts[name] + count if name in counts else count
-        for name in self.graph.parameter_names:
-            if name in counts:
-                counts[name] = self._cross_replica_sum(counts[name])
+        shared = {name: counts[name] for name in self.graph.parameter_names if name in counts}
+        if shared:
+            counts.update(self._cross_replica_sum(shared))
         return counts
 
     def initial_state(self):
@@ -88,15 +89,18 @@ class FeasibilityProblem:
             for node, key in self.graph.readers[name]:
                 if (node.name, key) not in sums:
                     sums[node.name, key] = node.ports[key].reduce(state[node.name][key])
+        totals = {
+            name: tf.add_n([sums[node.name, key][name] for node, key in self.graph.readers[name]]) for name in averaged
+        }
+        # One all-reduce for every parameter at once: each is a synchronisation of the replicas.
+        shared = [name for name in averaged if self.graph.variables[name].kind == PARAMETER]
+        if shared:
+            totals.update(self._cross_replica_sum({name: totals[name] for name in shared}))
         values = {name: self.pinned[name] for name in names if name not in averaged}
         for name in averaged:
-            kind = self.graph.variables[name].kind
-            total = tf.add_n([sums[node.name, key][name] for node, key in self.graph.readers[name]])
-            if kind == PARAMETER:
-                total = self._cross_replica_sum(total)
             count = self._counts[name]
             # Entries no operation reads (e.g. outside every slice) keep their value.
-            value = tf.where(count > 0, total / tf.maximum(count, 1.0), self.values[name])
+            value = tf.where(count > 0, totals[name] / tf.maximum(count, 1.0), self.values[name])
             if name in self.graph.constraints:
                 value = self.graph.constraints[name].project(value, self.labels[name])
             if restrict and self.graph.variables[name].values is not None:

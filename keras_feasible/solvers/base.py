@@ -3,6 +3,8 @@
 import keras
 import tensorflow as tf
 
+from keras_feasible.distribute import reduces_by_merge_call
+
 PAIR = "pair"
 LAYERS = "layers"
 
@@ -29,18 +31,6 @@ def mean_squared_change(new, old):
     squares = [tf.reduce_sum(tf.square(n - o)) for n, o in zip(tf.nest.flatten(new), tf.nest.flatten(old))]
     sizes = [tf.cast(tf.size(n), squares[0].dtype) for n in tf.nest.flatten(new)]
     return tf.add_n(squares) / tf.maximum(tf.add_n(sizes), 1.0)
-
-
-def _reduces_by_merge_call():
-    """Whether the sweeps run on replicas of a MirroredStrategy, whose all-reduce (a
-    `merge_call`) TensorFlow does not allow inside a while loop: the sweeps are then
-    unrolled. Collective (multi-worker) and TPU all-reduces work inside the loop."""
-    strategy = tf.distribute.get_strategy()
-    return (
-        isinstance(strategy, tf.distribute.MirroredStrategy)
-        and strategy.num_replicas_in_sync > 1
-        and not tf.distribute.in_cross_replica_context()
-    )
 
 
 class ProjectionAlgorithm(keras.optimizers.Optimizer):
@@ -86,7 +76,7 @@ class ProjectionAlgorithm(keras.optimizers.Optimizer):
         """Runs `self.sweeps` sweeps; returns the final state and the residual of each sweep."""
         projections = self._check(projections)
         dtype = tf.nest.flatten(state)[0].dtype
-        if _reduces_by_merge_call():
+        if reduces_by_merge_call():  # no while loop can hold the sweeps' all-reduces
             residuals = []
             for _ in range(self.sweeps):
                 new_state = self.sweep(projections, state)
