@@ -4,13 +4,18 @@ import tensorflow as tf
 
 
 def reduces_by_merge_call():
-    """Whether the replicas in sync all-reduce through `merge_call`, which TensorFlow forbids
-    inside a while loop (Mirrored and multi-worker strategies, except on GPUs under XLA)."""
-    if tf.distribute.in_cross_replica_context():
-        return False
+    """Whether the replicas all-reduce through a Mirrored-family `merge_call`, which runs
+    the replicas in threads and which TensorFlow forbids inside a while loop: Mirrored
+    and multi-worker strategies, except on GPUs under XLA. (A TPU's merge_call runs in
+    place and is allowed in loops.)"""
     strategy = tf.distribute.get_strategy()
-    # Private, but the strategies' own test of the same question; absent means "yes".
-    return strategy.num_replicas_in_sync > 1 and getattr(strategy.extended, "_use_merge_call", lambda: True)()
+    return (
+        isinstance(strategy, (tf.distribute.MirroredStrategy, tf.distribute.MultiWorkerMirroredStrategy))
+        and strategy.num_replicas_in_sync > 1
+        and not tf.distribute.in_cross_replica_context()
+        # Private, but the strategies' own test of the same question.
+        and strategy.extended._use_merge_call()
+    )
 
 
 def cross_replica_sum():

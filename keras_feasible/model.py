@@ -22,7 +22,9 @@ class FeasibleModel(keras.Model):
     per-sample state given by a forward pass, and the weights read off at consensus are
     written back. Loss and metrics are those of the batch before the update, as in a
     gradient step; the logs add `residual`, the mean squared change of the last sweep.
-    `test_step` and `predict_step` are Keras's own.
+    `test_step` and `predict_step` are Keras's own. Under a `tf.distribute` strategy each
+    replica sweeps its share of the batch and the weights' consensus is all-reduced, so
+    every replica writes the same weights.
 
     Example:
 
@@ -90,8 +92,7 @@ class FeasibleModel(keras.Model):
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
         self._loss_tracker.update_state(loss * replicas, sample_weight=tf.shape(tf.nest.flatten(x)[0])[0])
 
-        inputs = dict(zip(self._graph.input_names, self._flat_inputs(x)))
-        weights, residuals = self._projection_update(inputs, y)
+        weights, residuals = self._projection_update(x, y)
         # Every replica computed the same weights: the consensus sums and counts are all-reduced.
         for name, variable in self._graph_weights.items():
             variable.assign(weights[name])
@@ -101,25 +102,35 @@ class FeasibleModel(keras.Model):
         logs["residual"] = distribute.mean_over_samples(residuals[-1], tf.shape(y)[0])
         return logs
 
-    def _projection_update(self, inputs, labels):
+    def feasibility_problem(self, x, y, cross_replica_sum=None):
+        """The feasibility problem of the batch `(x, y)` at the current weights.
+
+        A `kf.graph.FeasibilityProblem`: `solve(solver)` is the update a `train_step`
+        makes, `partitions()` the projections a solver iterates, and `node_gaps(state)` /
+        `consensus_gaps(state)` measure a state. `cross_replica_sum`, a function summing a
+        dict of tensors over data-parallel replicas, is what the train step passes under a
+        strategy. Needs `compile`, which builds the constraint graph.
+        """
+        if getattr(self, "_graph", None) is None:
+            raise RuntimeError(f"{self.name!r} has no constraint graph yet: call compile() first.")
         (output,) = self._graph.constraints
         weights = {name: variable.value for name, variable in self._graph_weights.items()}
         frozen = [name for name, variable in self._graph_weights.items() if not variable.trainable]
+        inputs = {
+            name: tf.cast(value, tensor.dtype)
+            for name, value, tensor in zip(self._graph.input_names, self._flat_inputs(x), self.inputs)
+        }
+        labels = {output: tf.convert_to_tensor(y)}
+        return self._graph.bind(weights, inputs, labels, cross_replica_sum, fixed=frozen)
 
-        def update(inputs, labels):
-            return self._graph.update(
-                self.optimizer,
-                weights,
-                inputs,
-                {output: labels},
-                cross_replica_sum=distribute.cross_replica_sum(),
-                fixed=frozen,
-            )
+    def _projection_update(self, x, y):
+        def update(x, y):
+            return self.feasibility_problem(x, y, distribute.cross_replica_sum()).solve(self.optimizer)
 
         full_batch = self._full_batch
-        if full_batch is None or labels.shape[0] is not None or not self.jit_compile:
-            return update(inputs, labels)
-        batch = tf.shape(labels)[0]
+        if full_batch is None or y.shape[0] is not None or not self.jit_compile:
+            return update(x, y)
+        batch = tf.shape(y)[0]
 
         def static(tensor):
             # XLA compiles both branches for the batch at hand, so this one must hold for a
@@ -129,8 +140,8 @@ class FeasibleModel(keras.Model):
 
         return tf.cond(
             tf.equal(batch, full_batch),
-            lambda: update(*tf.nest.map_structure(static, (inputs, labels))),
-            lambda: update(inputs, labels),
+            lambda: update(*tf.nest.map_structure(static, (x, y))),
+            lambda: update(x, y),
         )
 
     def _flat_inputs(self, x):

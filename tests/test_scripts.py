@@ -70,3 +70,22 @@ def test_mnist1d_tool_prints_both_models_next_to_the_published_baselines():
     output = run_script("tools/mnist1d_baselines.py", "--epochs=1", "--sweeps=2")
     assert re.search(r"\| MLP \| \d+\.\d% \| .* \| 68% \|", output)
     assert re.search(r"\| CNN \| \d+\.\d% \| .* \| 94% \|", output)
+
+
+def test_communication_tool_prints_bytes_next_to_compute_for_each_model():
+    output = run_script("tools/communication.py", "--batch_size=32", "--sweeps=3")
+    rows = re.findall(r"^\| MNIST (?:MLP|CNN).*\| ([\d,]+) \| ([\d,]+) B \| ([\d,]+) B \| ([\d,]+) B \|", output, re.M)
+    assert len(rows) == 2
+    for parameters, per_sweep, one_sweep, three_sweeps in rows:
+        parameters, per_sweep, one_sweep, three_sweeps = (
+            int(v.replace(",", "")) for v in (parameters, per_sweep, one_sweep, three_sweeps)
+        )
+        assert per_sweep == 4 * parameters  # one float32 sum per weight entry
+        assert three_sweeps == one_sweep + 2 * per_sweep
+
+
+def test_distributed_example_trains_on_two_replicas_that_agree():
+    output = run_script("examples/distributed_mnist.py", "--strategy=mirrored", "--train_images=512", "--sweeps=3")
+    assert "on 2 replica(s) (MirroredStrategy)" in output
+    assert "replicas hold identical weights: True" in output
+    assert float(re.search(r"test accuracy: (\d\.\d+)", output).group(1)) > 0.1

@@ -95,10 +95,7 @@ class ConstraintGraph:
     def update(self, solver, parameters, inputs, labels, cross_replica_sum=None, fixed=()):
         """One projection update for a batch: the solver's sweeps from a forward pass, then
         the parameters read off at consensus. Returns `(parameters, residual per sweep)`."""
-        problem = self.bind(parameters, inputs, labels, cross_replica_sum, fixed)
-        partitions = problem.partitions(solver.partitioning)
-        state, residuals = solver.run(partitions, problem.initial_state())
-        return problem.parameters(solver.estimate(partitions, state)), residuals
+        return self.bind(parameters, inputs, labels, cross_replica_sum, fixed).solve(solver)
 
     def layers(self):
         """The sets grouped by distance from the output constraints, nearest first.

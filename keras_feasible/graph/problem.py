@@ -143,6 +143,13 @@ class FeasibilityProblem:
         project = self.project_nodes if kind == "nodes" else self.project_consensus
         return lambda state: project(state, names)
 
+    def solve(self, solver):
+        """The solver's sweeps from the initial state, then the parameters read off at
+        consensus: `(parameters, residual per sweep)`, one projection update."""
+        partitions = self.partitions(solver.partitioning)
+        state, residuals = solver.run(partitions, self.initial_state())
+        return self.parameters(solver.estimate(partitions, state)), residuals
+
     def parameters(self, state):
         """The parameter values at consensus of `state`: `{name: tensor}`.
 

@@ -287,3 +287,21 @@ def test_models_with_several_inputs_train_from_lists_or_dicts(rng):
     as_dict, _ = fitted(copy(), {"narrow": b, "wide": a}, y, solver=kf.DouglasRachford(sweeps=5))
     for x, z in zip(weights_of(as_list), weights_of(as_dict)):
         np.testing.assert_allclose(x, z, atol=1e-6)
+
+
+def test_the_feasibility_problem_of_a_batch_solves_to_the_weights_fit_writes(digits):
+    (x, y), _ = digits
+    model = kf.wrap(mlp())
+    model.compile(optimizer=kf.DouglasRachford(sweeps=5), loss=kf.losses.Margin(), jit_compile=False)
+    expected, residuals = model.feasibility_problem(x[:256], y[:256]).solve(model.optimizer)
+    history = model.fit(x[:256], y[:256], batch_size=256, epochs=1, verbose=0)
+    assert sorted(expected) == sorted(weight.path for weight in model.weights)
+    for weight in model.weights:
+        np.testing.assert_allclose(weight.numpy(), expected[weight.path], rtol=1e-5, atol=1e-6)
+    assert history.history["residual"] == pytest.approx([float(residuals[-1])], rel=1e-5)
+
+
+def test_a_feasibility_problem_needs_the_graph_compile_builds(digits):
+    (x, y), _ = digits
+    with pytest.raises(RuntimeError, match=r"compile\(\) first"):
+        kf.wrap(mlp()).feasibility_problem(x[:8], y[:8])
