@@ -46,3 +46,36 @@ def mean_over_samples(value, samples):
         return value
     total, count = reduce((value * tf.cast(samples, value.dtype), tf.cast(samples, value.dtype)))
     return total / tf.maximum(count, 1.0)
+
+
+def metric_results(metrics):
+    """`{name: result}` of Keras metrics over the whole global batch so far.
+
+    Inside a replica a metric's result covers only that replica's samples, and Keras
+    reduces step outputs by a mean over replicas (or, on TPU, takes the first), which
+    skews when replicas hold different numbers of samples. Here every metric's state is
+    all-reduced first (one all-reduce for all of them), as Keras does when it reads a
+    metric across replicas, and every replica returns the same results.
+    """
+    reduce = cross_replica_sum()
+    states = [[variable.value for variable in metric.variables] for metric in metrics]
+    if reduce is not None:
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        totals = reduce(states)
+        states = [
+            [_aggregate(variable, local, total, replicas) for variable, local, total in zip(metric.variables, *pair)]
+            for metric, pair in zip(metrics, zip(states, totals))
+        ]
+    results = {}
+    for metric, state in zip(metrics, states):
+        result = metric.stateless_result(state)
+        results.update(result if isinstance(result, dict) else {metric.name: result})
+    return results
+
+
+def _aggregate(variable, local, total, replicas):
+    if variable.aggregation == "sum":
+        return total
+    if variable.aggregation == "mean":
+        return total / replicas
+    return local

@@ -98,7 +98,8 @@ class FeasibleModel(keras.Model):
             variable.assign(weights[name])
         self.optimizer.iterations.assign_add(1)
 
-        logs = self.compute_metrics(x, y, y_pred, sample_weight=None)
+        self.compute_metrics(x, y, y_pred, sample_weight=None)
+        logs = distribute.metric_results(self.metrics)
         logs["residual"] = distribute.mean_over_samples(residuals[-1], tf.shape(y)[0])
         return logs
 
