@@ -29,5 +29,6 @@ setuptools.setup(
     extras_require={
         "test": ["pytest"],
         "mnist1d": ["mnist1d"],
+        "plots": ["matplotlib"],
     },
 )

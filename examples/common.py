@@ -1,5 +1,6 @@
 """What the examples share: flags for the solver and the training loop, and one training run."""
 
+import keras
 from absl import flags
 
 import keras_feasible as kf
@@ -20,6 +21,12 @@ flags.DEFINE_float("beta", 1.0, "Beta of the difference map.")
 flags.DEFINE_integer("batch_size", 256, "Samples per batch.")
 flags.DEFINE_integer("epochs", 1, "Passes over the training data by projection.")
 flags.DEFINE_integer("seed", 0, "Seed of the initial weights and the shuffling.")
+flags.DEFINE_string(
+    "logdir", None, "Write TensorBoard logs here: Keras's loss and metrics, and the feasibility gaps per layer."
+)
+flags.DEFINE_string(
+    "update_freq", "epoch", 'How often the feasibility gaps are written: "epoch", "batch" or N batches.'
+)
 FLAGS = flags.FLAGS
 
 
@@ -40,7 +47,26 @@ def train_by_projection(model, train, test, samples="images"):
     wrapped = kf.wrap(model)
     wrapped.compile(optimizer=make_solver(), loss=kf.losses.Margin(), metrics=["accuracy"])
     print(f"Training with {wrapped.optimizer} on {len(train[0])} {samples}, batches of {FLAGS.batch_size}.")
-    wrapped.fit(*train, batch_size=FLAGS.batch_size, epochs=FLAGS.epochs, validation_data=test, verbose=2)
+    wrapped.fit(
+        *train,
+        batch_size=FLAGS.batch_size,
+        epochs=FLAGS.epochs,
+        validation_data=test,
+        verbose=2,
+        callbacks=tensorboard_callbacks(),
+    )
     _, accuracy = wrapped.evaluate(*test, verbose=0)
     print(f"test accuracy: {accuracy:.4f}")
     return wrapped
+
+
+def tensorboard_callbacks():
+    """With --logdir: Keras's TensorBoard callback and the feasibility-gap logger, one log dir."""
+    if not FLAGS.logdir:
+        return []
+    update_freq = FLAGS.update_freq if FLAGS.update_freq in ("epoch", "batch") else int(FLAGS.update_freq)
+    print(f"TensorBoard logs in {FLAGS.logdir}: tensorboard --logdir {FLAGS.logdir}")
+    return [
+        kf.callbacks.FeasibilityGapLogger(FLAGS.logdir, update_freq=update_freq),
+        keras.callbacks.TensorBoard(FLAGS.logdir),
+    ]

@@ -16,10 +16,11 @@ Packages, each knowing only the ones before it in this list:
 * `solvers`: the projection algorithms (AP, AR, DR, DM, CP, cyclic DR) over partitions.
 * `graph`: a network as constraint sets, and the feasibility problem of one batch.
 * `adapters`: Keras layers to constraint sets, through a registry of adapters.
-* `losses`, `FeasibleModel`, `wrap`, `strip`: the Keras face. `datasets`: bundled data.
+* `losses`, `FeasibleModel`, `wrap`, `strip`: the Keras face; `callbacks`: feasibility
+  gaps in TensorBoard and a stopping rule on them. `datasets`: bundled data.
 """
 
-from keras_feasible import adapters, datasets, graph, layers, losses, projections, solvers
+from keras_feasible import adapters, callbacks, datasets, graph, layers, losses, projections, solvers
 from keras_feasible.adapters import register_adapter
 from keras_feasible.model import FeasibleModel
 from keras_feasible.solvers import (

@@ -4,6 +4,7 @@ import inspect
 
 import keras
 import tensorflow as tf
+from keras.src.utils import tracking
 
 from keras_feasible import distribute, losses
 from keras_feasible.adapters import ConstraintWrapper, SoftmaxOutput, UnsupportedLayerError
@@ -21,10 +22,11 @@ class FeasibleModel(keras.Model):
     projection update: the solver's sweeps start from the current weights with every
     per-sample state given by a forward pass, and the weights read off at consensus are
     written back. Loss and metrics are those of the batch before the update, as in a
-    gradient step; the logs add `residual`, the mean squared change of the last sweep.
-    `test_step` and `predict_step` are Keras's own. Under a `tf.distribute` strategy each
-    replica sweeps its share of the batch and the weights' consensus is all-reduced, so
-    every replica writes the same weights.
+    gradient step; the logs add the feasibility gaps of the solution (`feasibility_tags`
+    lists them), means over the epoch like the loss. `predict_step` is Keras's own, and
+    so is `test_step`, less those gaps. Under a `tf.distribute` strategy each replica
+    sweeps its share of the batch and the weights' consensus is all-reduced, so every
+    replica writes the same weights; losses, metrics and gaps cover the global batch.
 
     Example:
 
@@ -54,10 +56,33 @@ class FeasibleModel(keras.Model):
                 f"Projection training needs a model with one output; {self.name!r} has {len(self.outputs)}."
             )
         constraint, from_logits = losses.output_constraint(loss)
-        self._graph, self._graph_weights = _constraint_graph(self, constraint, from_logits)
+        self._graph, self._graph_weights, self._graph_layers = _constraint_graph(self, constraint, from_logits)
         if jit_compile == "auto":
             jit_compile = not tf.distribute.has_strategy()
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, jit_compile=jit_compile, **kwargs)
+        with tracking.DotNotTrackScope():  # listed by `metrics`, like Keras's own loss tracker
+            self._feasibility_metrics = {key: keras.metrics.Mean(name=key) for key in self.feasibility_tags}
+
+    @property
+    def metrics(self):
+        return super().metrics + list(getattr(self, "_feasibility_metrics", {}).values())
+
+    @property
+    def feasibility_tags(self):
+        """`{log key: TensorBoard tag}` of the feasibility logs a train step adds (after
+        `compile`): the residual of the first and last sweep, the fraction of samples
+        violating the output constraint, and per layer with operations its `graph_gap`
+        and, if it has weights, its `consensus_spread`."""
+        tags = {
+            "residual": "feasibility/residual_last_sweep",
+            "residual_first_sweep": "feasibility/residual_first_sweep",
+            "output_violation": "feasibility/output_violation",
+        }
+        for layer, (nodes, parameters) in self._graph_layers.items():
+            for kind, names in (("graph_gap", nodes), ("consensus_spread", parameters)):
+                if names:
+                    tags[f"{layer}/{kind}"] = f"feasibility/{layer}/{kind}"
+        return tags
 
     def compile_from_config(self, config):
         # Keras skips models that override compile(); this one restores its own.
@@ -90,18 +115,24 @@ class FeasibleModel(keras.Model):
         y_pred = self(x, training=False)
         loss = self.compute_loss(x=x, y=y, y_pred=y_pred, training=True)
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
-        self._loss_tracker.update_state(loss * replicas, sample_weight=tf.shape(tf.nest.flatten(x)[0])[0])
+        samples = tf.shape(tf.nest.flatten(x)[0])[0]
+        self._loss_tracker.update_state(loss * replicas, sample_weight=samples)
 
-        weights, residuals = self._projection_update(x, y)
+        weights, feasibility = self._projection_update(x, y)
         # Every replica computed the same weights: the consensus sums and counts are all-reduced.
         for name, variable in self._graph_weights.items():
             variable.assign(weights[name])
         self.optimizer.iterations.assign_add(1)
 
+        # Per-replica means weighted by samples: all-reduced below, they are the global batch's.
+        for key, value in feasibility.items():
+            self._feasibility_metrics[key].update_state(value, sample_weight=samples)
         self.compute_metrics(x, y, y_pred, sample_weight=None)
-        logs = distribute.metric_results(self.metrics)
-        logs["residual"] = distribute.mean_over_samples(residuals[-1], tf.shape(y)[0])
-        return logs
+        return distribute.metric_results(self.metrics)
+
+    def test_step(self, data):
+        logs = super().test_step(data)
+        return {key: value for key, value in logs.items() if key not in self._feasibility_metrics}
 
     def feasibility_problem(self, x, y, cross_replica_sum=None):
         """The feasibility problem of the batch `(x, y)` at the current weights.
@@ -124,9 +155,21 @@ class FeasibleModel(keras.Model):
         labels = {output: tf.convert_to_tensor(y)}
         return self._graph.bind(weights, inputs, labels, cross_replica_sum, fixed=frozen)
 
+    def operation_gaps(self, x, y):
+        """`{layer: vector}`: for each layer with operations, the squared residual of each
+        of them (`FeasibilityProblem.group_gaps`) after one update on `(x, y)`, which is not
+        written back; for histograms of where the constraints are missed."""
+        problem = self.feasibility_problem(x, y)
+        solution = problem.solve(self.optimizer)
+        return {
+            layer: problem.operation_gaps(solution.state, nodes) for layer, (nodes, _) in self._graph_layers.items()
+        }
+
     def _projection_update(self, x, y):
         def update(x, y):
-            return self.feasibility_problem(x, y, distribute.cross_replica_sum()).solve(self.optimizer)
+            problem = self.feasibility_problem(x, y, distribute.cross_replica_sum())
+            solution = problem.solve(self.optimizer)
+            return solution.parameters, self._feasibility_logs(problem, solution)
 
         full_batch = self._full_batch
         if full_batch is None or y.shape[0] is not None or not self.jit_compile:
@@ -145,6 +188,19 @@ class FeasibleModel(keras.Model):
             lambda: update(x, y),
         )
 
+    def _feasibility_logs(self, problem, solution):
+        """This replica's feasibility gaps for its share of the batch (see `feasibility_tags`)."""
+        ((output, constraint),) = self._graph.constraints.items()
+        violated = tf.cast(constraint.violated(problem.values[output], problem.labels[output]), tf.float32)
+        logs = {
+            "residual": solution.residuals[-1],
+            "residual_first_sweep": solution.residuals[0],
+            "output_violation": tf.math.divide_no_nan(tf.reduce_sum(violated), tf.cast(tf.size(violated), tf.float32)),
+        }
+        for layer, gaps in problem.group_gaps(solution.state, self._graph_layers).items():
+            logs.update({f"{layer}/{kind}": gap for kind, gap in gaps.items()})
+        return logs
+
     def _flat_inputs(self, x):
         """The input tensors in the order of `self.inputs` (a dict is matched by input name)."""
         if isinstance(x, dict):
@@ -153,10 +209,11 @@ class FeasibleModel(keras.Model):
 
 
 def _constraint_graph(model, constraint, from_logits):
-    """The constraint graph of a wrapped functional model, and its weights by graph name."""
+    """The constraint graph of a wrapped functional model, its weights by graph name, and
+    per layer with operations `(its node names, its parameter names)`."""
     builder = GraphBuilder()
     inputs = [builder.input(f"input_{i}", tensor.shape[1:]) for i, tensor in enumerate(model.inputs)]
-    weights = {}
+    weights, layers = {}, {}
 
     def through_adapter(operation):
         if not isinstance(operation, ConstraintWrapper):
@@ -170,8 +227,13 @@ def _constraint_graph(model, constraint, from_logits):
                 raise operation.adapter.unsupported(
                     layer, "it reads a softmax output; softmax is supported only as the model's last activation."
                 )
-            weights.update({f"{layer.name}/{key}": v for key, v in operation.adapter.parameters(layer).items()})
-            return operation.adapter.build(layer, builder, layer_inputs)
+            parameters = {f"{layer.name}/{key}": v for key, v in operation.adapter.parameters(layer).items()}
+            weights.update(parameters)
+            before = len(builder.node_names)
+            output = operation.adapter.build(layer, builder, layer_inputs)
+            if len(builder.node_names) > before:
+                layers[layer.name] = (builder.node_names[before:], tuple(parameters))
+            return output
 
         return build
 
@@ -188,4 +250,4 @@ def _constraint_graph(model, constraint, from_logits):
         raise ValueError(
             f"The model's output must be the output of a Dense or activation layer to carry the loss ({error})"
         ) from None
-    return builder.build(), weights
+    return builder.build(), weights, layers

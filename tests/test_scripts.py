@@ -20,10 +20,19 @@ def run_script(path, *flags):
     return result.stdout
 
 
-def test_mnist_example_trains_and_reports_test_accuracy():
-    output = run_script("examples/mnist_mlp.py", "--train_images=256", "--sweeps=10")
+def test_mnist_example_trains_reports_test_accuracy_and_logs_for_tensorboard(tmp_path):
+    logs = tmp_path / "logs"
+    output = run_script("examples/mnist_mlp.py", "--train_images=256", "--sweeps=10", f"--logdir={logs}")
     accuracy = float(re.search(r"test accuracy: (\d\.\d+)", output).group(1))
     assert accuracy > 0.2  # one batch of 10 sweeps: well above the 10% of chance
+    assert f"tensorboard --logdir {logs}" in output
+    assert {"feasibility", "train", "validation"} <= set(os.listdir(logs))
+
+    pytest.importorskip("matplotlib")
+    picture = tmp_path / "gaps.png"
+    output = run_script("tools/plot_feasibility.py", f"--logdir={logs}", f"--out={picture}")
+    assert f"wrote {picture}: 9 tags" in output  # 3 batch-wide, 2 for each of 3 Dense layers
+    assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_inner_solves_tool_prints_both_tables():

@@ -54,6 +54,11 @@ class GraphBuilder:
         self._nodes = []
         self._constraints = {}
 
+    @property
+    def node_names(self):
+        """The names of the operation nodes described so far, in order."""
+        return tuple(node.name for node in self._nodes)
+
     def _variable(self, name, shape, kind, initializer="zeros", values=None):
         if name in self._variables:
             raise ValueError(f"A variable named {name!r} already exists.")

@@ -95,7 +95,8 @@ class ConstraintGraph:
     def update(self, solver, parameters, inputs, labels, cross_replica_sum=None, fixed=()):
         """One projection update for a batch: the solver's sweeps from a forward pass, then
         the parameters read off at consensus. Returns `(parameters, residual per sweep)`."""
-        return self.bind(parameters, inputs, labels, cross_replica_sum, fixed).solve(solver)
+        solution = self.bind(parameters, inputs, labels, cross_replica_sum, fixed).solve(solver)
+        return solution.parameters, solution.residuals
 
     def layers(self):
         """The sets grouped by distance from the output constraints, nearest first.

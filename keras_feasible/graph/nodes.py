@@ -51,6 +51,12 @@ class Node:
     def project(self, copies, constants=None):
         raise NotImplementedError
 
+    def residual(self, copies, constants=None):
+        """`f(argument copies) - output copy` per operation: zero exactly on the graph, and
+        its square bounds the squared distance to the graph from above (cheaper than
+        `project`, so gaps can be logged every step)."""
+        raise NotImplementedError
+
     def __repr__(self):
         return f"{type(self).__name__}({self.name!r}: {self.ports})"
 
@@ -82,6 +88,10 @@ class DotNode(Node):
         x, w, out = self.primitive.project(copies["x"], copies["w"], copies[OUTPUT])
         return {"x": x, "w": w, OUTPUT: out}
 
+    def residual(self, copies, constants=None):
+        arguments = {**copies, **(constants or {})}
+        return self.primitive.forward(arguments["x"], arguments["w"]) - copies[OUTPUT]
+
 
 class SumNode(Node):
     """`out = sum of the terms`, optionally through a ReLU (a Dense unit's bias and activation)."""
@@ -101,6 +111,9 @@ class SumNode(Node):
         terms, out = self.primitive.project(stacked, copies[OUTPUT])
         return {**dict(zip(self._terms, tf.unstack(terms, axis=-1))), OUTPUT: out}
 
+    def residual(self, copies, constants=None):
+        return self.primitive.forward(tf.stack([copies[key] for key in self._terms], axis=-1)) - copies[OUTPUT]
+
 
 class UnaryNode(Node):
     """`out = f(x)` for a primitive of one argument: entry by entry (quantize, sign, step),
@@ -116,3 +129,6 @@ class UnaryNode(Node):
     def project(self, copies, constants=None):
         x, out = self.primitive.project(copies["x"], copies[OUTPUT])
         return {"x": x, OUTPUT: out}
+
+    def residual(self, copies, constants=None):
+        return self.primitive.forward(copies["x"]) - copies[OUTPUT]

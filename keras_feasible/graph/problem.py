@@ -1,10 +1,16 @@
 """The feasibility problem of one batch, as the partition projections the solvers iterate."""
 
+import collections
+
 import tensorflow as tf
 
 from keras_feasible.graph.nodes import OUTPUT
 from keras_feasible.graph.variables import PARAMETER
 from keras_feasible.solvers.base import LAYERS, PAIR
+
+Solution = collections.namedtuple("Solution", ["parameters", "residuals", "state"])
+Solution.__doc__ = """A solved batch: `parameters` (`{name: tensor}`) read off at consensus, the
+`residuals` of every sweep, and the solver's estimate `state` they were read from."""
 
 
 class FeasibilityProblem:
@@ -144,11 +150,12 @@ class FeasibilityProblem:
         return lambda state: project(state, names)
 
     def solve(self, solver):
-        """The solver's sweeps from the initial state, then the parameters read off at
-        consensus: `(parameters, residual per sweep)`, one projection update."""
+        """One projection update: the solver's sweeps from the initial state, then the
+        parameters read off at consensus of its estimate. Returns a `Solution`."""
         partitions = self.partitions(solver.partitioning)
         state, residuals = solver.run(partitions, self.initial_state())
-        return self.parameters(solver.estimate(partitions, state)), residuals
+        estimate = solver.estimate(partitions, state)
+        return Solution(self.parameters(estimate), residuals, estimate)
 
     def parameters(self, state):
         """The parameter values at consensus of `state`: `{name: tensor}`.
@@ -166,21 +173,73 @@ class FeasibilityProblem:
 
     def node_gaps(self, state):
         """Per node, the mean over its operations of the squared distance of their copies from
-        the primitive's graph."""
+        the primitive's graph (0 for a node with no operations)."""
+        return {name: tf.math.divide_no_nan(*sums) for name, sums in self._node_squares(state).items()}
+
+    def consensus_gaps(self, state, target=None):
+        """Per variable (inputs included), the mean over its copies of the squared distance from
+        the consensus value (for inputs: the data; for outputs: the constraint set).
+        `target` is `project_consensus(state)` when the caller already has it."""
+        sums = self._copy_squares(state, self.project_consensus(state) if target is None else target)
+        return {name: tf.math.divide_no_nan(*pair) for name, pair in sums.items()}
+
+    def group_gaps(self, state, groups):
+        """Feasibility gaps of groups of sets (a Keras layer's nodes and parameters) at the
+        consensus read-off of `state`: `{group: {"graph_gap": ..., "consensus_spread": ...}}`.
+
+        `groups` maps a name to `(node names, parameter names)`. `graph_gap` is the mean
+        over the consensus point's operations of their squared residual `(f(args) - out)^2`
+        (`Node.residual`: zero exactly on the graph, an upper bound of the squared distance
+        to it, and far cheaper to compile than a projection); `consensus_spread` the mean
+        squared distance of the parameters' copies in `state` from their consensus. A group
+        with no nodes or no parameters lacks that entry.
+        """
+        target = self.project_consensus(state)
+        parameters = [name for _, names in groups.values() for name in names]
+        nodes = {
+            name: (tf.reduce_sum(tf.square(r)), tf.cast(tf.size(r), r.dtype))
+            for name, r in self._residuals(target).items()
+        }
+        copies = self._copy_squares(state, target, parameters)
         gaps = {}
+        for group, (node_names, parameter_names) in groups.items():
+            gaps[group] = {}
+            for key, sums, names in (("graph_gap", nodes, node_names), ("consensus_spread", copies, parameter_names)):
+                pairs = [sums[name] for name in names if name in sums]
+                if pairs:
+                    gaps[group][key] = tf.math.divide_no_nan(*(tf.add_n(list(side)) for side in zip(*pairs)))
+        return gaps
+
+    def operation_gaps(self, state, nodes):
+        """The squared residual of every operation of `nodes` (see `group_gaps`) at the
+        consensus read-off of `state`: one flat vector (samples x units x ...)."""
+        residuals = self._residuals(self.project_consensus(state), nodes)
+        return tf.concat([tf.reshape(tf.square(residuals[name]), [-1]) for name in nodes], axis=0)
+
+    def _residuals(self, state, names=None):
+        """Per node (of `names`, default all), `Node.residual` of its copies in `state`."""
+        names = set(self.graph.node_names if names is None else names)
+        return {
+            node.name: node.residual(state[node.name], self._constants[node.name])
+            for node in self.graph.nodes
+            if node.name in names
+        }
+
+    def _node_squares(self, state):
+        """Per node: (sum of squared distances of its copies from its graph, its operations)."""
+        sums = {}
         for node in self.graph.nodes:
             copies = state[node.name]
             projected = self._project_node(node, state)
             total = tf.add_n([tf.reduce_sum(tf.square(projected[k] - copies[k])) for k in copies])
-            gaps[node.name] = total / tf.cast(tf.size(copies[OUTPUT]), total.dtype)
-        return gaps
+            sums[node.name] = total, tf.cast(tf.size(copies[OUTPUT]), total.dtype)
+        return sums
 
-    def consensus_gaps(self, state):
-        """Per variable (inputs included), the mean over its copies of the squared distance from
-        the consensus value (for inputs: the data; for outputs: the constraint set)."""
-        target = self.project_consensus(state)
-        gaps = {}
-        for name in self.graph.variables:
+    def _copy_squares(self, state, target, names=None):
+        """Per variable with copies (of `names`, default all): (sum of squared distances of
+        its copies from `target`'s, copies)."""
+        sums = {}
+        for name in self.graph.variables if names is None else names:
             squares, counts = [], []
             for node, key in self.graph.readers[name]:
                 if key not in state[node.name]:  # a constant argument: no copies
@@ -189,5 +248,5 @@ class FeasibilityProblem:
                 squares.append(tf.reduce_sum(port.reduce(tf.square(difference))[name]))
                 counts.append(tf.reduce_sum(port.reduce(tf.ones_like(difference))[name]))
             if squares:
-                gaps[name] = tf.add_n(squares) / tf.add_n(counts)
-        return gaps
+                sums[name] = tf.add_n(squares), tf.add_n(counts)
+        return sums

@@ -40,6 +40,11 @@ class OutputConstraint:
         """Per-sample squared distance of `logits` from what `project` returns."""
         return tf.reduce_sum(tf.square(self.project(logits, target) - logits), axis=-1)
 
+    def violated(self, logits, target):
+        """Per sample, whether `logits` miss the target: for a set, whether they lie outside
+        it (the projection moves them); a loss overrides it where it has a better notion."""
+        return self.violation(logits, target) > 0.0
+
     def __repr__(self):
         fields = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
         return f"{type(self).__name__}({fields})"
@@ -82,6 +87,10 @@ class CrossEntropy(OutputConstraint):
             raise ValueError(f"CrossEntropy needs step > 0 and newton_steps >= 1; got {step}, {newton_steps}.")
         self.step = float(step)
         self.newton_steps = int(newton_steps)
+
+    def violated(self, logits, target):
+        """A loss has no set to lie in: a sample misses when its top logit is not the target's."""
+        return tf.not_equal(tf.argmax(logits, axis=-1), tf.argmax(one_hot(target, logits), axis=-1))
 
     def _objective(self, x, logits, target):
         return 0.5 * tf.reduce_sum(tf.square(x - logits), -1) + self.step * (

@@ -257,3 +257,46 @@ def test_fixed_parameters_keep_their_values_while_the_others_move(batch):
     assert not np.allclose(new["logits/kernel"], params["logits/kernel"])
     with pytest.raises(KeyError, match="not parameters"):
         graph.bind(params, {"x": batch[0]}, {"logits": batch[1]}, fixed=["dense_1"])
+
+
+def test_group_gaps_measure_the_consensus_point_against_each_groups_sets(batch, rng):
+    graph = small_mlp()
+    problem = graph.bind(graph.initial_parameters(), {"x": batch[0]}, {"logits": batch[1]})
+    state = perturbed_state(problem, rng)
+    groups = {
+        "dense_2": (("dense_2/dot", "dense_2"), ("dense_2/kernel", "dense_2/bias")),
+        "logits": (("logits",), ("logits/kernel", "logits/bias")),
+        "nothing": ((), ()),
+    }
+    gaps = problem.group_gaps(state, groups)
+    point = problem.project_consensus(state)
+
+    def residual(name):  # each operation's equation, written out
+        copies = {key: np.asarray(value) for key, value in point[name].items()}
+        if "w" in copies:  # a dot product
+            return np.sum(copies["x"] * copies["w"], -1) - copies["output"]
+        total = sum(value for key, value in copies.items() if key.startswith("term"))
+        return (np.maximum(total, 0.0) if name == "dense_2" else total) - copies["output"]
+
+    # Computed independently: squared residuals and distances summed over the group, over their number.
+    for group, (nodes, parameters) in list(groups.items())[:2]:
+        squares = sum(np.sum(residual(n) ** 2) for n in nodes)
+        operations = sum(np.size(point[n]["output"]) for n in nodes)
+        np.testing.assert_allclose(gaps[group]["graph_gap"], squares / operations, rtol=1e-5)
+        onto_graphs = problem.project_nodes(point, nodes)  # the residual bounds the distance to the graph
+        distances = sum(np.sum((onto_graphs[n][k] - point[n][k]) ** 2) for n in nodes for k in point[n])
+        assert distances / operations <= gaps[group]["graph_gap"] * (1 + 1e-5)
+        readers = [(node, key) for name in parameters for node, key in graph.readers[name]]
+        squares = sum(np.sum((point[n.name][k] - state[n.name][k]) ** 2) for n, k in readers)
+        copies = sum(np.size(state[n.name][k]) for n, k in readers)
+        np.testing.assert_allclose(gaps[group]["consensus_spread"], squares / copies, rtol=1e-5)
+        assert gaps[group]["graph_gap"] > 0 and gaps[group]["consensus_spread"] > 0
+    assert gaps["nothing"] == {}
+
+
+def test_group_gaps_vanish_at_the_forward_pass(batch):
+    graph = small_mlp()
+    problem = graph.bind(graph.initial_parameters(), {"x": batch[0]}, {"logits": batch[1]})
+    gaps = problem.group_gaps(problem.initial_state(), {"dense_1": (("dense_1/dot", "dense_1"), ("dense_1/kernel",))})
+    assert float(gaps["dense_1"]["graph_gap"]) < 1e-10
+    assert float(gaps["dense_1"]["consensus_spread"]) < 1e-12

@@ -50,7 +50,7 @@ def test_sequential_and_functional_models_learn_real_digits(digits, make):
     model, history = fitted(original, x[:768], y[:768], jit_compile="auto")
     _, accuracy = model.evaluate(x_test, y_test, verbose=0)
     assert accuracy > chance + 0.4
-    assert set(history.history) == {"loss", "accuracy", "residual"}
+    assert set(history.history) == {"loss", "accuracy", *model.feasibility_tags}
 
 
 def test_the_quality_bar_model_learns_a_quarter_of_the_split_in_one_epoch(digits):
@@ -293,12 +293,12 @@ def test_the_feasibility_problem_of_a_batch_solves_to_the_weights_fit_writes(dig
     (x, y), _ = digits
     model = kf.wrap(mlp())
     model.compile(optimizer=kf.DouglasRachford(sweeps=5), loss=kf.losses.Margin(), jit_compile=False)
-    expected, residuals = model.feasibility_problem(x[:256], y[:256]).solve(model.optimizer)
+    solution = model.feasibility_problem(x[:256], y[:256]).solve(model.optimizer)
     history = model.fit(x[:256], y[:256], batch_size=256, epochs=1, verbose=0)
-    assert sorted(expected) == sorted(weight.path for weight in model.weights)
+    assert sorted(solution.parameters) == sorted(weight.path for weight in model.weights)
     for weight in model.weights:
-        np.testing.assert_allclose(weight.numpy(), expected[weight.path], rtol=1e-5, atol=1e-6)
-    assert history.history["residual"] == pytest.approx([float(residuals[-1])], rel=1e-5)
+        np.testing.assert_allclose(weight.numpy(), solution.parameters[weight.path], rtol=1e-5, atol=1e-6)
+    assert history.history["residual"] == pytest.approx([float(solution.residuals[-1])], rel=1e-5)
 
 
 def test_a_feasibility_problem_needs_the_graph_compile_builds(digits):

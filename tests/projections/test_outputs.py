@@ -91,3 +91,15 @@ def test_squared_error_step_satisfies_the_proximal_optimality_condition(step, rn
 def test_output_constraints_reject_bad_settings(make):
     with pytest.raises(ValueError):
         make()
+
+
+def test_margin_violated_marks_exactly_the_samples_outside_the_set():
+    logits = tf.constant([[1.5, -0.2, 0.0], [0.9, -1.0, -1.0], [2.0, 0.1, -1.0], [3.0, -5.0, -5.0]])
+    violated = projections.Margin().violated(logits, tf.constant([0, 0, 0, 0]))
+    assert violated.numpy().tolist() == [False, True, True, False]
+
+
+def test_cross_entropy_counts_a_sample_violated_when_misclassified():
+    logits = tf.constant([[2.0, 1.0], [0.5, 3.0], [9.0, -9.0]])
+    violated = projections.CrossEntropy().violated(logits, tf.constant([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]]))
+    assert violated.numpy().tolist() == [False, True, True]
