@@ -38,16 +38,6 @@ def cross_replica_sum():
     return reduce
 
 
-def mean_over_samples(value, samples):
-    """The mean over the replicas of a per-replica mean, weighted by each replica's number of
-    samples (a replica may have none), so that every replica returns the same value."""
-    reduce = cross_replica_sum()
-    if reduce is None:
-        return value
-    total, count = reduce((value * tf.cast(samples, value.dtype), tf.cast(samples, value.dtype)))
-    return total / tf.maximum(count, 1.0)
-
-
 def metric_results(metrics):
     """`{name: result}` of Keras metrics over the whole global batch so far.
 
