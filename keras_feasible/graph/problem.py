@@ -176,11 +176,10 @@ class FeasibilityProblem:
         the primitive's graph (0 for a node with no operations)."""
         return {name: tf.math.divide_no_nan(*sums) for name, sums in self._node_squares(state).items()}
 
-    def consensus_gaps(self, state, target=None):
+    def consensus_gaps(self, state):
         """Per variable (inputs included), the mean over its copies of the squared distance from
-        the consensus value (for inputs: the data; for outputs: the constraint set).
-        `target` is `project_consensus(state)` when the caller already has it."""
-        sums = self._copy_squares(state, self.project_consensus(state) if target is None else target)
+        the consensus value (for inputs: the data; for outputs: the constraint set)."""
+        sums = self._copy_squares(state, self.project_consensus(state))
         return {name: tf.math.divide_no_nan(*pair) for name, pair in sums.items()}
 
     def group_gaps(self, state, groups):

@@ -159,6 +159,7 @@ def test_the_real_tensorboard_serves_the_feasibility_scalars(logged):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    # Loopback only: the server is the test's own child process; nothing leaves the machine.
     base = f"http://127.0.0.1:{port}/data/plugin/scalars"
     try:
         deadline, tags = time.monotonic() + 120, {}
