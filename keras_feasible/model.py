@@ -137,11 +137,13 @@ class FeasibleModel(keras.Model):
     def feasibility_problem(self, x, y, cross_replica_sum=None):
         """The feasibility problem of the batch `(x, y)` at the current weights.
 
-        A `kf.graph.FeasibilityProblem`: `solve(solver)` is the update a `train_step`
-        makes, `partitions()` the projections a solver iterates, and `node_gaps(state)` /
-        `consensus_gaps(state)` measure a state. `cross_replica_sum`, a function summing a
-        dict of tensors over data-parallel replicas, is what the train step passes under a
-        strategy. Needs `compile`, which builds the constraint graph.
+        A `kf.graph.FeasibilityProblem`: `solve(self.optimizer)` is the update a
+        `train_step` makes, `partitions()` the projections a solver iterates, and
+        `node_gaps(state)` / `consensus_gaps(state)` measure a state. Its copies are held
+        factored when the compiled solver allows it (`ConstraintGraph.factors`), as in
+        `fit`. `cross_replica_sum`, a function summing a dict of tensors over data-parallel
+        replicas, is what the train step passes under a strategy. Needs `compile`, which
+        builds the constraint graph.
         """
         if getattr(self, "_graph", None) is None:
             raise RuntimeError(f"{self.name!r} has no constraint graph yet: call compile() first.")
@@ -153,7 +155,8 @@ class FeasibleModel(keras.Model):
             for name, value, tensor in zip(self._graph.input_names, self._flat_inputs(x), self.inputs)
         }
         labels = {output: tf.convert_to_tensor(y)}
-        return self._graph.bind(weights, inputs, labels, cross_replica_sum, fixed=frozen)
+        factored = self._graph.factors(self.optimizer)
+        return self._graph.bind(weights, inputs, labels, cross_replica_sum, frozen, factored)
 
     def operation_gaps(self, x, y):
         """`{layer: vector}`: for each layer with operations, the squared residual of each

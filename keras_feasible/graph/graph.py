@@ -5,8 +5,10 @@ import collections
 import numpy as np
 import tensorflow as tf
 
+from keras_feasible.graph.layouts import ALL_COPIES, FACTORED_COPIES
 from keras_feasible.graph.problem import FeasibilityProblem
 from keras_feasible.graph.variables import INPUT, PARAMETER
+from keras_feasible.solvers.base import PAIR
 
 
 def _glorot_uniform(rng, shape):
@@ -77,12 +79,14 @@ class ConstraintGraph:
             values[node.output] = node.forward(node.views(values, with_output=False))
         return values
 
-    def bind(self, parameters, inputs, labels, cross_replica_sum=None, fixed=()):
+    def bind(self, parameters, inputs, labels, cross_replica_sum=None, fixed=(), factored=False):
         """The feasibility problem of one batch, starting from a forward pass.
 
         Parameters named in `fixed` (frozen layers) are pinned to their values like inputs.
         A parameter restricted to a finite set enters the problem at its nearest allowed
         value; the value given is its latent (see `FeasibilityProblem.parameters`).
+        `factored=True` holds the copies factored (`FactoredCopies`): for solvers that
+        `factors` accepts, the same iterates at the cost of a few matrix products.
         """
         unknown = set(labels) - set(self.constraints)
         if unknown or len(labels) != len(self.constraints):
@@ -90,13 +94,40 @@ class ConstraintGraph:
         restricted = {name: value for name, value in parameters.items() if self.variables[name].values is not None}
         allowed = {name: self.variables[name].values.project(value) for name, value in restricted.items()}
         values = self.forward({**parameters, **allowed}, inputs)
-        return FeasibilityProblem(self, values, inputs, labels, cross_replica_sum, fixed, latent=restricted)
+        layout = FACTORED_COPIES if factored else ALL_COPIES
+        return FeasibilityProblem(self, values, inputs, labels, cross_replica_sum, fixed, restricted, layout)
 
     def update(self, solver, parameters, inputs, labels, cross_replica_sum=None, fixed=()):
         """One projection update for a batch: the solver's sweeps from a forward pass, then
-        the parameters read off at consensus. Returns `(parameters, residual per sweep)`."""
-        solution = self.bind(parameters, inputs, labels, cross_replica_sum, fixed).solve(solver)
+        the parameters read off at consensus. Returns `(parameters, residual per sweep)`.
+        Runs factored whenever `factors(solver)`."""
+        problem = self.bind(parameters, inputs, labels, cross_replica_sum, fixed, self.factors(solver))
+        solution = problem.solve(solver)
         return solution.parameters, solution.residuals
+
+    def factors(self, solver):
+        """Whether `solver` runs exactly on factored copies (`FactoredCopies`) of this graph.
+
+        It must only compose projections (alternating or cyclic projections), so that every
+        node is projected from arguments at consensus. With the layered partitions of cyclic
+        projections, every fanned-out argument must also be averaged after its node in the
+        sweep (farther from the output), so that its copies agree again when the sweep ends
+        and its residual counts them exactly; a skip connection into a later layer breaks
+        that, and the problem then holds every copy.
+        """
+        if not solver.composes_projections:
+            return False
+        if solver.partitioning == PAIR:
+            return True
+        order = {(kind, name): i for i, (kind, names) in enumerate(self.layers()) for name in names}
+        return all(
+            order[("variables", source)] > order[("nodes", node.name)]
+            for node in self.nodes
+            if ("nodes", node.name) in order
+            for port in node.ports.values()
+            if port.expand
+            for source in port.sources
+        )
 
     def layers(self):
         """The sets grouped by distance from the output constraints, nearest first.

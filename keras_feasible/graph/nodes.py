@@ -16,11 +16,12 @@ class Node:
     the output variable as is. Every operation keeps its own copy of every argument
     (the product-space formulation), so a node's copies are a dict of arrays shaped
     `grid + argument shape`. Subclasses define `forward` (on views, not copies, and
-    vectorised: a matmul rather than per-copy products) and `project` (on copies).
+    vectorised: a matmul rather than per-copy products) and `project` (on copies); the
+    fast path calls `project_factored` (on copies held factored, see `FactoredCopies`).
 
     Arguments listed in `constant_arguments` may be constants of the problem (data, frozen
-    weights): they then have no copies, and `project` receives them in `constants`,
-    expanded to broadcast over the grid.
+    weights): they then have no copies, and the projections receive them in `constants`,
+    expanded to broadcast over the grid for `project`, as views for `project_factored`.
     """
 
     constant_arguments = ()
@@ -36,11 +37,6 @@ class Node:
     def views(self, values, with_output=True):
         return {key: port.view(values) for key, port in self.ports.items() if with_output or key != OUTPUT}
 
-    def copies(self, views, constants=()):
-        """One copy of each argument per node of the grid, but none of those in `constants`."""
-        grid = tf.shape(views[OUTPUT])
-        return {key: port.copies(views[key], grid) for key, port in self.ports.items() if key not in constants}
-
     def counts(self, views):
         grid = tf.shape(views[OUTPUT])
         return [port.counts(views[key], grid) for key, port in self.ports.items()]
@@ -51,11 +47,21 @@ class Node:
     def project(self, copies, constants=None):
         raise NotImplementedError
 
-    def residual(self, copies, constants=None):
-        """`f(argument copies) - output copy` per operation: zero exactly on the graph, and
-        its square bounds the squared distance to the graph from above (cheaper than
-        `project`, so gaps can be logged every step)."""
-        raise NotImplementedError
+    def project_factored(self, held, constants=None):
+        """`project` for copies held factored (`FactoredCopies`): a port that fans out over
+        grid axes holds one view-shaped array, every copy equal to it, and gets back the
+        mean of its projected copies over those axes; other ports hold their copies.
+
+        This default forms the copies; a node whose projection has shared structure (a dot
+        product's) overrides it to never form them.
+        """
+        grid = tf.shape(held[OUTPUT])
+        copies = {key: self.ports[key].copies(value, grid) for key, value in held.items()}
+        constants = {key: self.ports[key].expanded(value) for key, value in (constants or {}).items()}
+        return {
+            key: tf.reduce_mean(value, axis=self.ports[key].expand) if self.ports[key].expand else value
+            for key, value in self.project(copies, constants).items()
+        }
 
     def __repr__(self):
         return f"{type(self).__name__}({self.name!r}: {self.ports})"
@@ -88,9 +94,16 @@ class DotNode(Node):
         x, w, out = self.primitive.project(copies["x"], copies["w"], copies[OUTPUT])
         return {"x": x, "w": w, OUTPUT: out}
 
-    def residual(self, copies, constants=None):
-        arguments = {**copies, **(constants or {})}
-        return self.primitive.forward(arguments["x"], arguments["w"]) - copies[OUTPUT]
+    def project_factored(self, held, constants=None):
+        constants = constants or {}
+        arguments = {**held, **constants}
+        x, w, out = arguments["x"], arguments["w"], held[OUTPUT]
+        rows, units = tf.reshape(x, [-1, tf.shape(x)[-1]]), tf.shape(w)[0]
+        moved_x, moved_w, moved_out = self.primitive.project_shared(
+            rows, w, tf.reshape(out, [-1, units]), constant=tuple(constants)
+        )
+        moved = {"x": tf.reshape(moved_x, tf.shape(x)), "w": moved_w, OUTPUT: tf.reshape(moved_out, tf.shape(out))}
+        return {key: moved[key] for key in held}
 
 
 class SumNode(Node):
@@ -111,9 +124,6 @@ class SumNode(Node):
         terms, out = self.primitive.project(stacked, copies[OUTPUT])
         return {**dict(zip(self._terms, tf.unstack(terms, axis=-1))), OUTPUT: out}
 
-    def residual(self, copies, constants=None):
-        return self.primitive.forward(tf.stack([copies[key] for key in self._terms], axis=-1)) - copies[OUTPUT]
-
 
 class UnaryNode(Node):
     """`out = f(x)` for a primitive of one argument: entry by entry (quantize, sign, step),
@@ -129,6 +139,3 @@ class UnaryNode(Node):
     def project(self, copies, constants=None):
         x, out = self.primitive.project(copies["x"], copies[OUTPUT])
         return {"x": x, OUTPUT: out}
-
-    def residual(self, copies, constants=None):
-        return self.primitive.forward(copies["x"]) - copies[OUTPUT]

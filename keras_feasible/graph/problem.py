@@ -4,6 +4,7 @@ import collections
 
 import tensorflow as tf
 
+from keras_feasible.graph.layouts import ALL_COPIES
 from keras_feasible.graph.nodes import OUTPUT
 from keras_feasible.graph.variables import PARAMETER
 from keras_feasible.solvers.base import LAYERS, PAIR
@@ -31,11 +32,15 @@ class FeasibilityProblem:
       the only step that crosses devices in data-parallel training: one all-reduce per
       consensus, plus one for the counts when the problem is bound.
 
+    How the copies are held is the problem's `layout`: every copy (`AllCopies`), or, for
+    algorithms that only compose projections, a port fanned out over a grid held as one
+    view-shaped array (`FactoredCopies`, the fast path). Both give the same iterates.
+
     Built by `ConstraintGraph.bind`; the starting state is the forward pass's values with
     every copy at consensus.
     """
 
-    def __init__(self, graph, values, inputs, labels, cross_replica_sum=None, fixed=(), latent=None):
+    def __init__(self, graph, values, inputs, labels, cross_replica_sum=None, fixed=(), latent=None, layout=None):
         unknown = set(fixed) - set(graph.parameter_names)
         if unknown:
             raise KeyError(f"Only parameters can be fixed; {sorted(unknown)} are not parameters.")
@@ -46,6 +51,7 @@ class FeasibilityProblem:
         # Inputs and fixed parameters keep their values: their copies are never averaged.
         self.pinned = {**inputs, **{name: values[name] for name in fixed}}
         self.latent = dict(latent or {})
+        self.layout = layout or ALL_COPIES
         self._cross_replica_sum = cross_replica_sum or (lambda x: x)
         self._views = {node.name: node.views(values) for node in graph.nodes}
         self._constants = {node.name: self._constant_arguments(node) for node in graph.nodes}
@@ -54,7 +60,7 @@ class FeasibilityProblem:
     def _constant_arguments(self, node):
         """Expanded views of the node's arguments that read nothing but pinned variables."""
         return {
-            key: node.ports[key].expanded(self._views[node.name][key])
+            key: self.layout.constant(node.ports[key], self._views[node.name][key])
             for key in node.constant_arguments
             if all(name in self.pinned for name in node.ports[key].sources)
         }
@@ -71,7 +77,15 @@ class FeasibilityProblem:
         return counts
 
     def initial_state(self):
-        return {node.name: node.copies(self._views[node.name], self._constants[node.name]) for node in self.graph.nodes}
+        state = {}
+        for node in self.graph.nodes:
+            views, grid = self._views[node.name], tf.shape(self._views[node.name][OUTPUT])
+            state[node.name] = {
+                key: self.layout.hold(port, views[key], grid)
+                for key, port in node.ports.items()
+                if key not in self._constants[node.name]
+            }
+        return state
 
     def project_nodes(self, state, names=None):
         names = set(self.graph.node_names if names is None else names)
@@ -81,7 +95,7 @@ class FeasibilityProblem:
         }
 
     def _project_node(self, node, state):
-        return node.project(state[node.name], self._constants[node.name])
+        return self.layout.project(node, state[node.name], self._constants[node.name])
 
     def consensus(self, state, names=None, restrict=True):
         """The consensus value of each variable in `names` (all by default): `{name: tensor}`.
@@ -94,7 +108,7 @@ class FeasibilityProblem:
         for name in averaged:
             for node, key in self.graph.readers[name]:
                 if (node.name, key) not in sums:
-                    sums[node.name, key] = node.ports[key].reduce(state[node.name][key])
+                    sums[node.name, key] = self._per_source(state, node, key)
         totals = {
             name: tf.add_n([sums[node.name, key][name] for node, key in self.graph.readers[name]]) for name in averaged
         }
@@ -116,7 +130,10 @@ class FeasibilityProblem:
 
     def project_consensus(self, state, names=None):
         names = set(self.graph.variables if names is None else names)
-        values = self.consensus(state, names)
+        return self._at_consensus(state, self.consensus(state, names), names)
+
+    def _at_consensus(self, state, values, names):
+        """`state` with the copies of the variables in `names` set to their `values`."""
         state = {node: dict(copies) for node, copies in state.items()}
         for node in self.graph.nodes:
             grid = tf.shape(state[node.name][OUTPUT])
@@ -124,15 +141,16 @@ class FeasibilityProblem:
                 inside = [name in names for name in port.sources]
                 if not any(inside) or key in self._constants[node.name]:
                     continue
+                hold = self.layout.hold
                 if all(inside):
-                    state[node.name][key] = port.copies(port.view(values), grid)
+                    state[node.name][key] = hold(port, port.view(values), grid)
                     continue
                 # A port joining variables of different groups (a skip concatenation in
                 # a layered sweep): only the entries of variables in the group move.
                 filled = {n: values[n] if n in names else tf.zeros_like(self.values[n]) for n in port.sources}
                 mask = {n: tf.fill(tf.shape(self.values[n]), n in names) for n in port.sources}
                 state[node.name][key] = tf.where(
-                    port.copies(port.view(mask), grid), port.copies(port.view(filled), grid), state[node.name][key]
+                    hold(port, port.view(mask), grid), hold(port, port.view(filled), grid), state[node.name][key]
                 )
         return state
 
@@ -152,8 +170,14 @@ class FeasibilityProblem:
     def solve(self, solver):
         """One projection update: the solver's sweeps from the initial state, then the
         parameters read off at consensus of its estimate. Returns a `Solution`."""
+        if self.layout.factored and not self.graph.factors(solver):
+            raise ValueError(
+                f"This problem holds its copies factored, which is exact only for alternating and cyclic "
+                f"projections on a graph that ConstraintGraph.factors accepts, not for {solver!r}: bind it "
+                "with factored=False."
+            )
         partitions = self.partitions(solver.partitioning)
-        state, residuals = solver.run(partitions, self.initial_state())
+        state, residuals = solver.run(partitions, self.initial_state(), change=self.change)
         estimate = solver.estimate(partitions, state)
         return Solution(self.parameters(estimate), residuals, estimate)
 
@@ -170,6 +194,18 @@ class FeasibilityProblem:
         for name, latent in self.latent.items():
             values[name] = latent + values[name] - self.values[name]
         return values
+
+    def change(self, new, old):
+        """The mean over every copy of the squared change from state `old` to `new`: the
+        residual of a sweep (for a factored state, see `FactoredCopies`)."""
+        squares, sizes = [], []
+        for node in self.graph.nodes:
+            grid = tf.shape(new[node.name][OUTPUT])
+            for key, held in new[node.name].items():
+                port = node.ports[key]
+                squares.append(tf.reduce_sum(self.layout.total(port, tf.square(held - old[node.name][key]), grid)))
+                sizes.append(self.layout.count(port, held, grid))
+        return tf.add_n(squares) / tf.maximum(tf.add_n(sizes), 1.0)
 
     def node_gaps(self, state):
         """Per node, the mean over its operations of the squared distance of their copies from
@@ -188,17 +224,18 @@ class FeasibilityProblem:
 
         `groups` maps a name to `(node names, parameter names)`. `graph_gap` is the mean
         over the consensus point's operations of their squared residual `(f(args) - out)^2`
-        (`Node.residual`: zero exactly on the graph, an upper bound of the squared distance
-        to it, and far cheaper to compile than a projection); `consensus_spread` the mean
-        squared distance of the parameters' copies in `state` from their consensus. A group
-        with no nodes or no parameters lacks that entry.
+        (zero exactly on the graph, an upper bound of the squared distance to it, and far
+        cheaper to compile than a projection); `consensus_spread` the mean squared distance
+        of the parameters' copies in `state` from their consensus. A group with no nodes or
+        no parameters lacks that entry.
         """
-        target = self.project_consensus(state)
+        values = self.consensus(state)
         parameters = [name for _, names in groups.values() for name in names]
         nodes = {
             name: (tf.reduce_sum(tf.square(r)), tf.cast(tf.size(r), r.dtype))
-            for name, r in self._residuals(target).items()
+            for name, r in self._residuals(values).items()
         }
+        target = self._at_consensus(state, values, set(self.graph.variables))
         copies = self._copy_squares(state, target, parameters)
         gaps = {}
         for group, (node_names, parameter_names) in groups.items():
@@ -212,14 +249,14 @@ class FeasibilityProblem:
     def operation_gaps(self, state, nodes):
         """The squared residual of every operation of `nodes` (see `group_gaps`) at the
         consensus read-off of `state`: one flat vector (samples x units x ...)."""
-        residuals = self._residuals(self.project_consensus(state), nodes)
+        residuals = self._residuals(self.consensus(state), nodes)
         return tf.concat([tf.reshape(tf.square(residuals[name]), [-1]) for name in nodes], axis=0)
 
-    def _residuals(self, state, names=None):
-        """Per node (of `names`, default all), `Node.residual` of its copies in `state`."""
+    def _residuals(self, values, names=None):
+        """Per node (of `names`, default all), `f(args) - out` of every operation at `values`."""
         names = set(self.graph.node_names if names is None else names)
         return {
-            node.name: node.residual(state[node.name], self._constants[node.name])
+            node.name: node.forward(node.views(values, with_output=False)) - node.ports[OUTPUT].view(values)
             for node in self.graph.nodes
             if node.name in names
         }
@@ -228,9 +265,14 @@ class FeasibilityProblem:
         """Per node: (sum of squared distances of its copies from its graph, its operations)."""
         sums = {}
         for node in self.graph.nodes:
-            copies = state[node.name]
+            copies, grid = state[node.name], tf.shape(state[node.name][OUTPUT])
             projected = self._project_node(node, state)
-            total = tf.add_n([tf.reduce_sum(tf.square(projected[k] - copies[k])) for k in copies])
+            total = tf.add_n(
+                [
+                    tf.reduce_sum(self.layout.total(node.ports[k], tf.square(projected[k] - copies[k]), grid))
+                    for k in copies
+                ]
+            )
             sums[node.name] = total, tf.cast(tf.size(copies[OUTPUT]), total.dtype)
         return sums
 
@@ -243,9 +285,16 @@ class FeasibilityProblem:
             for node, key in self.graph.readers[name]:
                 if key not in state[node.name]:  # a constant argument: no copies
                     continue
-                port, difference = node.ports[key], target[node.name][key] - state[node.name][key]
-                squares.append(tf.reduce_sum(port.reduce(tf.square(difference))[name]))
-                counts.append(tf.reduce_sum(port.reduce(tf.ones_like(difference))[name]))
+                difference = target[node.name][key] - state[node.name][key]
+                squares.append(tf.reduce_sum(self._per_source(state, node, key, tf.square(difference))[name]))
+                counts.append(tf.reduce_sum(self._per_source(state, node, key, tf.ones_like(difference))[name]))
             if squares:
                 sums[name] = tf.add_n(squares), tf.add_n(counts)
         return sums
+
+    def _per_source(self, state, node, key, held=None):
+        """The sum of a node's copies of a port (or of `held`, held like them), taken back
+        to each variable the port reads: `{name: array shaped like the variable}`."""
+        held = state[node.name][key] if held is None else held
+        port = node.ports[key]
+        return port.to_sources(self.layout.total(port, held, tf.shape(state[node.name][OUTPUT])))

@@ -38,7 +38,7 @@ class Port:
     *view* is `transform(sources)`; the node's copies of it are the view broadcast over
     the grid axes listed in `expand` (e.g. a Dense layer's weight view `[units, in]`
     expanded over the sample axis: every sample's unit keeps its own copy of the weight
-    column). `reduce` is the adjoint: copies summed back onto each source variable.
+    column). `to_sources` is the adjoint: a view-shaped sum of copies back onto each source.
     """
 
     sources: tuple
@@ -56,17 +56,18 @@ class Port:
         shape = tf.concat([grid_shape, tf.shape(expanded)[grid_rank:]], 0)
         return tf.broadcast_to(expanded, shape)
 
-    def reduce(self, copies):
-        """Sum of the copies onto each source: `{name: array shaped like the variable}`."""
-        return self._to_sources(tf.reduce_sum(copies, axis=self.expand) if self.expand else copies)
+    def fan_out(self, grid_shape, dtype=tf.float32):
+        """How many copies the port makes of each entry of its view."""
+        fan_out = tf.reduce_prod(tf.gather(grid_shape, list(self.expand))) if self.expand else 1
+        return tf.cast(fan_out, dtype)
 
     def counts(self, view, grid_shape):
         """How many copies each entry of each source has in this port."""
-        fan_out = tf.reduce_prod(tf.gather(grid_shape, list(self.expand))) if self.expand else 1
-        return self._to_sources(tf.ones_like(view) * tf.cast(fan_out, view.dtype))
+        return self.to_sources(tf.ones_like(view) * self.fan_out(grid_shape, view.dtype))
 
-    def _to_sources(self, view_shaped):
-        """An array shaped like the view, taken back through the transform's adjoint."""
+    def to_sources(self, view_shaped):
+        """An array shaped like the view, taken back through the transform's adjoint:
+        `{name: array shaped like the variable}` (for sums of copies: their sum per source)."""
         return dict(zip(self.sources, self.transform.adjoint([view_shaped]) if self.transform else [view_shaped]))
 
     def expanded(self, view):

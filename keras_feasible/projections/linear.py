@@ -87,6 +87,38 @@ class Dot(Primitive):
         t = (z - tf.reduce_sum(constant * b, axis=-1)) / (1.0 + tf.reduce_sum(tf.square(constant), axis=-1))
         return b + t[..., None] * constant, z - t
 
+    def project_shared(self, x, w, z, constant=()):
+        """The projections of a grid of dot products `z[i, j] = x[i] . w[j]` whose copies
+        agree: every unit j's copy of the row `x[i]` equals `x[i]`, every row's copy of the
+        column `w[j]` equals `w[j]`. `x` is `[rows, in]`, `w` `[units, in]`, `z` `[rows, units]`.
+
+        Each pair moves along shared vectors: x' = S x[i] + T w[j] and w' = S w[j] + T x[i],
+        with S = 1 / (1 - t^2), T = t S for its multiplier t (`project`), so the means of
+        the moved copies are matrix products and no `rows x units x in` array is formed.
+        Returns the mean over units of the moved rows `[rows, in]`, the mean over rows of
+        the moved columns `[units, in]`, and the moved `z`. Arguments named in `constant`
+        ("x", "w") are constants (`project_with_constant`) and come back unchanged.
+        """
+        products = tf.matmul(x, w, transpose_b=True)
+        if "x" in constant and "w" in constant:
+            return x, w, products
+        rows, units = (tf.cast(tf.shape(v)[0], x.dtype) for v in (x, w))
+        x2 = tf.reduce_sum(tf.square(x), axis=-1, keepdims=True)
+        w2 = tf.reduce_sum(tf.square(w), axis=-1)
+        if constant:
+            t = (z - products) / (1.0 + (x2 if "x" in constant else w2))
+            if "x" in constant:
+                return x, w + tf.matmul(t, x, transpose_a=True) / rows, z - t
+            return x + tf.matmul(t, w) / units, w, z - t
+        s2 = x2 + w2 + 2.0 * products
+        m2 = tf.maximum(x2 + w2 - 2.0 * products, 0.0)  # |x - w|^2, which rounding may push below 0
+        t = dot_multiplier(s2, m2, z, self.newton_steps)
+        scale = 1.0 / (1.0 - tf.square(t))
+        cross = t * scale
+        moved_x = x * tf.reduce_mean(scale, axis=1, keepdims=True) + tf.matmul(cross, w) / units
+        moved_w = w * tf.reduce_mean(scale, axis=0)[:, None] + tf.matmul(cross, x, transpose_a=True) / rows
+        return moved_x, moved_w, _rotated_dot(s2, m2, t)
+
 
 def _rotated_dot(s2, m2, t):
     """a'.b' for the multiplier t, written with |s|^2 = |a+b|^2 and |m|^2 = |a-b|^2."""

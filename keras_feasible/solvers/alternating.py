@@ -14,6 +14,8 @@ class AlternatingProjections(ProjectionAlgorithm):
     network it is a descent method on the distance between the partitions.
     """
 
+    composes_projections = True
+
     def sweep(self, projections, state):
         project_a, project_b = projections
         return project_b(project_a(state))

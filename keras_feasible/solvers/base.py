@@ -42,7 +42,10 @@ class ProjectionAlgorithm(keras.optimizers.Optimizer):
     of tensors) to a state of the same structure.
 
     Subclasses define one `sweep` and `estimate`, the point of a state from which the
-    solution is read. `run` performs `sweeps` sweeps inside a single `tf.while_loop`, so a
+    solution is read. An algorithm whose sweep only composes the partition projections
+    (nothing reflected or averaged) sets `composes_projections`: every partition is then
+    projected from a point of another, which lets a network's problem hold its copies
+    factored (the fast path). `run` performs `sweeps` sweeps inside a single `tf.while_loop`, so a
     caller's `tf.function` (with or without `jit_compile=True`) compiles all of them.
 
     Every algorithm is also a Keras optimizer, so it goes where Keras expects one:
@@ -58,6 +61,7 @@ class ProjectionAlgorithm(keras.optimizers.Optimizer):
     """
 
     partitioning = PAIR
+    composes_projections = False
 
     def __init__(self, sweeps=50, name=None):
         if isinstance(sweeps, bool) or not isinstance(sweeps, int) or sweeps < 1:
@@ -72,21 +76,22 @@ class ProjectionAlgorithm(keras.optimizers.Optimizer):
     def estimate(self, projections, state):
         return state
 
-    def run(self, projections, state):
-        """Runs `self.sweeps` sweeps; returns the final state and the residual of each sweep."""
+    def run(self, projections, state, change=mean_squared_change):
+        """Runs `self.sweeps` sweeps; returns the final state and the residual of each sweep,
+        `change(new state, old state)` (default: the mean squared change of every entry)."""
         projections = self._check(projections)
         dtype = tf.nest.flatten(state)[0].dtype
         if reduces_by_merge_call():  # no while loop can hold the sweeps' all-reduces
             residuals = []
             for _ in range(self.sweeps):
                 new_state = self.sweep(projections, state)
-                residuals.append(mean_squared_change(new_state, state))
+                residuals.append(change(new_state, state))
                 state = new_state
             return state, tf.stack(residuals)
 
         def body(i, state, residuals):
             new_state = self.sweep(projections, state)
-            return i + 1, new_state, residuals.write(i, mean_squared_change(new_state, state))
+            return i + 1, new_state, residuals.write(i, change(new_state, state))
 
         _, state, residuals = tf.while_loop(
             lambda i, *_: i < self.sweeps,

@@ -14,6 +14,7 @@ class CyclicProjections(ProjectionAlgorithm):
     """
 
     partitioning = LAYERS
+    composes_projections = True
 
     def sweep(self, projections, state):
         for project in projections:

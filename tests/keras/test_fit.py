@@ -305,3 +305,23 @@ def test_a_feasibility_problem_needs_the_graph_compile_builds(digits):
     (x, y), _ = digits
     with pytest.raises(RuntimeError, match=r"compile\(\) first"):
         kf.wrap(mlp()).feasibility_problem(x[:8], y[:8])
+
+
+def test_fit_holds_copies_factored_exactly_when_the_solver_allows_it(digits):
+    (x, y), _ = digits
+    model = kf.wrap(mlp())
+    model.compile(optimizer=kf.AlternatingProjections(sweeps=5), loss=kf.losses.Margin(), jit_compile=False)
+    factored = model.feasibility_problem(x[:256], y[:256])
+    every_copy = model._graph.bind(*_bound_arguments(factored), factored=False)
+    assert factored.layout.factored and not every_copy.layout.factored
+    expected = every_copy.solve(model.optimizer).parameters
+    model.fit(x[:256], y[:256], batch_size=256, epochs=1, verbose=0)
+    for weight in model.weights:
+        np.testing.assert_allclose(weight.numpy(), expected[weight.path], rtol=1e-4, atol=1e-5)
+    model.compile(optimizer=kf.DouglasRachford(sweeps=5), loss=kf.losses.Margin(), jit_compile=False)
+    assert not model.feasibility_problem(x[:256], y[:256]).layout.factored
+
+
+def _bound_arguments(problem):
+    parameters = {name: problem.values[name] for name in problem.graph.parameter_names}
+    return parameters, problem.inputs, problem.labels

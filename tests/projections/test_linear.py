@@ -121,3 +121,27 @@ def test_dot_with_a_constant_side_is_the_nearest_point_of_the_hyperplane(rng):
         lambda b: np.sum(b * constant.reshape((7,) + (1,) * (b.ndim - 2) + (4,)), -1), b0, z0, rng
     )
     assert_nearest(found, searched)
+
+
+@pytest.mark.parametrize("constant", [(), ("x",), ("w",), ("x", "w")])
+def test_shared_dot_projection_is_the_mean_of_the_projected_copies(constant, rng):
+    """Rows x[i] copied for every unit, columns w[j] for every row: projecting every copy of
+    the grid and averaging must give what `project_shared` computes from x and w alone."""
+    x, w = _normal(rng, (5, 4)), _normal(rng, (3, 4))
+    z = _normal(rng, (5, 3), scale=3.0)
+    dot = projections.Dot()
+    x_copies, w_copies = np.broadcast_to(x[:, None], (5, 3, 4)), np.broadcast_to(w[None], (5, 3, 4))
+    if len(constant) == 2:
+        x_moved, w_moved, z_moved = x_copies, w_copies, np.sum(x_copies * w_copies, -1)
+    elif constant == ("x",):
+        w_moved, z_moved = dot.project_with_constant(tf.constant(x_copies), tf.constant(w_copies), tf.constant(z))
+        x_moved = x_copies
+    elif constant == ("w",):
+        x_moved, z_moved = dot.project_with_constant(tf.constant(w_copies), tf.constant(x_copies), tf.constant(z))
+        w_moved = w_copies
+    else:
+        x_moved, w_moved, z_moved = dot.project(tf.constant(x_copies), tf.constant(w_copies), tf.constant(z))
+    shared = dot.project_shared(tf.constant(x), tf.constant(w), tf.constant(z), constant=constant)
+    assert_close(shared[0], np.mean(x_moved, axis=1), 1e-5)
+    assert_close(shared[1], np.mean(w_moved, axis=0), 1e-5)
+    assert_close(shared[2], z_moved, 1e-4)
