@@ -171,7 +171,7 @@ class FeasibleModel(keras.Model):
     def _projection_update(self, x, y):
         def update(x, y):
             problem = self.feasibility_problem(x, y, distribute.cross_replica_sum())
-            solution = problem.solve(self.optimizer)
+            solution = problem.solve(self.optimizer, every_residual=False)
             return solution.parameters, self._feasibility_logs(problem, solution)
 
         full_batch = self._full_batch

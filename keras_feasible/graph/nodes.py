@@ -2,6 +2,7 @@
 
 import tensorflow as tf
 
+from keras_feasible.graph.layouts import Along
 from keras_feasible.graph.variables import Port
 from keras_feasible.projections import Dot, Sum, SumRelu
 
@@ -46,6 +47,11 @@ class Node:
 
     def project(self, copies, constants=None):
         raise NotImplementedError
+
+    def moves_along(self, key, constants):
+        """Whether the copies of argument `key` only ever move along a constant argument (see
+        `Along`), given the node's `constants`."""
+        return False
 
     def project_factored(self, held, constants=None):
         """`project` for copies held factored (`FactoredCopies`): a port that fans out over
@@ -94,6 +100,52 @@ class DotNode(Node):
         x, w, out = self.primitive.project(copies["x"], copies["w"], copies[OUTPUT])
         return {"x": x, "w": w, OUTPUT: out}
 
+    def moves_along(self, key, constants):
+        return key in ("x", "w") and key not in constants and _partner(key) in constants
+
+    def project_along(self, held, constants):
+        """`project` for the copies of the argument free against a constant partner held as
+        an `Along`: the multiplier of every operation from one matrix product."""
+        (fixed,) = constants
+        free, partner = _partner(fixed), constants[fixed]
+        shared, coefficient = held[free]
+        norms = tf.reduce_sum(tf.square(partner), axis=-1)
+        norms = norms[..., None] if fixed == "x" else norms  # per row of x, or per unit of w
+        products = self.forward({fixed: partner, free: shared}) + coefficient * norms
+        t = (held[OUTPUT] - products) / (1.0 + norms)
+        return {free: Along(shared, coefficient + t), OUTPUT: held[OUTPUT] - t}
+
+    def total_along(self, key, held, constants):
+        """The sum of an `Along`'s copies over the grid axes they fan out over: view-shaped."""
+        fan_out = self.ports[key].fan_out(tf.shape(held.coefficient), held.shared.dtype)
+        return fan_out * held.shared + self._pull(key, held.coefficient, constants[_partner(key)])
+
+    def squares_along(self, key, held, constants):
+        """The sum of the squares of an `Along`'s copies over their fanned-out axes."""
+        partner = constants[_partner(key)]
+        fan_out = self.ports[key].fan_out(tf.shape(held.coefficient), held.shared.dtype)
+        return (
+            fan_out * tf.square(held.shared)
+            + 2.0 * held.shared * self._pull(key, held.coefficient, partner)
+            + self._pull(key, tf.square(held.coefficient), tf.square(partner))
+        )
+
+    def copies_along(self, key, held, constants):
+        """The copies an `Along` stands for, one array shaped `grid + argument shape`."""
+        partner = _partner(key)
+        grid = tf.shape(held.coefficient)
+        along = held.coefficient[..., None] * self.ports[partner].expanded(constants[partner])
+        return self.ports[key].copies(held.shared, grid) + along
+
+    def _pull(self, key, weights, partner):
+        """`sum_g weights[g] * partner[g]` over the grid axes argument `key` fans out over:
+        over the units for x (`weights @ w`), over samples and positions for w."""
+        if key == "x":
+            return tf.einsum("...j,ji->...i", weights, partner)
+        units, width = tf.shape(weights)[-1], tf.shape(partner)[-1]
+        rows = tf.reshape(weights, [-1, units])
+        return tf.matmul(rows, tf.reshape(partner, [-1, width]), transpose_a=True)
+
     def project_factored(self, held, constants=None):
         constants = constants or {}
         arguments = {**held, **constants}
@@ -104,6 +156,10 @@ class DotNode(Node):
         )
         moved = {"x": tf.reshape(moved_x, tf.shape(x)), "w": moved_w, OUTPUT: tf.reshape(moved_out, tf.shape(out))}
         return {key: moved[key] for key in held}
+
+
+def _partner(key):
+    return "x" if key == "w" else "w"
 
 
 class SumNode(Node):

@@ -58,9 +58,9 @@ class FeasibilityProblem:
         self._counts = self._count_copies()
 
     def _constant_arguments(self, node):
-        """Expanded views of the node's arguments that read nothing but pinned variables."""
+        """Views of the node's arguments that read nothing but pinned variables."""
         return {
-            key: self.layout.constant(node.ports[key], self._views[node.name][key])
+            key: self._views[node.name][key]
             for key in node.constant_arguments
             if all(name in self.pinned for name in node.ports[key].sources)
         }
@@ -79,13 +79,25 @@ class FeasibilityProblem:
     def initial_state(self):
         state = {}
         for node in self.graph.nodes:
-            views, grid = self._views[node.name], tf.shape(self._views[node.name][OUTPUT])
+            views, constants = self._views[node.name], self._constants[node.name]
+            grid = tf.shape(views[OUTPUT])
             state[node.name] = {
-                key: self.layout.hold(port, views[key], grid)
-                for key, port in node.ports.items()
-                if key not in self._constants[node.name]
+                key: self.layout.hold(node, key, views[key], grid, constants)
+                for key in node.ports
+                if key not in constants
             }
         return state
+
+    def every_copy(self, state):
+        """`state` with every copy as one array shaped `grid + argument shape`, whatever the
+        layout holds (to inspect a state; a solver never needs it)."""
+        expanded = {}
+        for node in self.graph.nodes:
+            grid, constants = tf.shape(state[node.name][OUTPUT]), self._constants[node.name]
+            expanded[node.name] = {
+                key: self.layout.expand(node, key, held, grid, constants) for key, held in state[node.name].items()
+            }
+        return expanded
 
     def project_nodes(self, state, names=None):
         names = set(self.graph.node_names if names is None else names)
@@ -108,7 +120,7 @@ class FeasibilityProblem:
         for name in averaged:
             for node, key in self.graph.readers[name]:
                 if (node.name, key) not in sums:
-                    sums[node.name, key] = self._per_source(state, node, key)
+                    sums[node.name, key] = self._per_source(self.layout.total, state, node, key)
         totals = {
             name: tf.add_n([sums[node.name, key][name] for node, key in self.graph.readers[name]]) for name in averaged
         }
@@ -141,17 +153,19 @@ class FeasibilityProblem:
                 inside = [name in names for name in port.sources]
                 if not any(inside) or key in self._constants[node.name]:
                     continue
-                hold = self.layout.hold
+                constants = self._constants[node.name]
+
+                def hold(values):
+                    return self.layout.hold(node, key, port.view(values), grid, constants)  # noqa: B023
+
                 if all(inside):
-                    state[node.name][key] = hold(port, port.view(values), grid)
+                    state[node.name][key] = hold(values)
                     continue
                 # A port joining variables of different groups (a skip concatenation in
                 # a layered sweep): only the entries of variables in the group move.
                 filled = {n: values[n] if n in names else tf.zeros_like(self.values[n]) for n in port.sources}
                 mask = {n: tf.fill(tf.shape(self.values[n]), n in names) for n in port.sources}
-                state[node.name][key] = tf.where(
-                    hold(port, port.view(mask), grid), hold(port, port.view(filled), grid), state[node.name][key]
-                )
+                state[node.name][key] = tf.where(hold(mask), hold(filled), state[node.name][key])
         return state
 
     def partitions(self, partitioning=PAIR):
@@ -167,9 +181,10 @@ class FeasibilityProblem:
         project = self.project_nodes if kind == "nodes" else self.project_consensus
         return lambda state: project(state, names)
 
-    def solve(self, solver):
+    def solve(self, solver, every_residual=True):
         """One projection update: the solver's sweeps from the initial state, then the
-        parameters read off at consensus of its estimate. Returns a `Solution`."""
+        parameters read off at consensus of its estimate. Returns a `Solution`; its
+        `residuals` are those of the first and last sweep only if not `every_residual`."""
         if self.layout.factored and not self.graph.factors(solver):
             raise ValueError(
                 f"This problem holds its copies factored, which is exact only for alternating and cyclic "
@@ -177,7 +192,7 @@ class FeasibilityProblem:
                 "with factored=False."
             )
         partitions = self.partitions(solver.partitioning)
-        state, residuals = solver.run(partitions, self.initial_state(), change=self.change)
+        state, residuals = solver.run(partitions, self.initial_state(), self.change, every_residual)
         estimate = solver.estimate(partitions, state)
         return Solution(self.parameters(estimate), residuals, estimate)
 
@@ -200,11 +215,11 @@ class FeasibilityProblem:
         residual of a sweep (for a factored state, see `FactoredCopies`)."""
         squares, sizes = [], []
         for node in self.graph.nodes:
-            grid = tf.shape(new[node.name][OUTPUT])
+            grid, constants = tf.shape(new[node.name][OUTPUT]), self._constants[node.name]
             for key, held in new[node.name].items():
-                port = node.ports[key]
-                squares.append(tf.reduce_sum(self.layout.total(port, tf.square(held - old[node.name][key]), grid)))
-                sizes.append(self.layout.count(port, held, grid))
+                difference = tf.nest.map_structure(tf.subtract, held, old[node.name][key])
+                squares.append(tf.reduce_sum(self.layout.squares(node, key, difference, grid, constants)))
+                sizes.append(self.layout.count(node, key, held, grid))
         return tf.add_n(squares) / tf.maximum(tf.add_n(sizes), 1.0)
 
     def node_gaps(self, state):
@@ -265,12 +280,15 @@ class FeasibilityProblem:
         """Per node: (sum of squared distances of its copies from its graph, its operations)."""
         sums = {}
         for node in self.graph.nodes:
-            copies, grid = state[node.name], tf.shape(state[node.name][OUTPUT])
+            copies, constants = state[node.name], self._constants[node.name]
+            grid = tf.shape(copies[OUTPUT])
             projected = self._project_node(node, state)
             total = tf.add_n(
                 [
-                    tf.reduce_sum(self.layout.total(node.ports[k], tf.square(projected[k] - copies[k]), grid))
-                    for k in copies
+                    tf.reduce_sum(
+                        self.layout.squares(node, key, tf.nest.map_structure(tf.subtract, moved, held), grid, constants)
+                    )
+                    for key, held, moved in ((key, copies[key], projected[key]) for key in copies)
                 ]
             )
             sums[node.name] = total, tf.cast(tf.size(copies[OUTPUT]), total.dtype)
@@ -285,16 +303,17 @@ class FeasibilityProblem:
             for node, key in self.graph.readers[name]:
                 if key not in state[node.name]:  # a constant argument: no copies
                     continue
-                difference = target[node.name][key] - state[node.name][key]
-                squares.append(tf.reduce_sum(self._per_source(state, node, key, tf.square(difference))[name]))
-                counts.append(tf.reduce_sum(self._per_source(state, node, key, tf.ones_like(difference))[name]))
+                difference = tf.nest.map_structure(tf.subtract, target[node.name][key], state[node.name][key])
+                squares.append(tf.reduce_sum(self._per_source(self.layout.squares, state, node, key, difference)[name]))
+                grid = tf.shape(state[node.name][OUTPUT])
+                counts.append(tf.reduce_sum(node.ports[key].counts(self._views[node.name][key], grid)[name]))
             if squares:
                 sums[name] = tf.add_n(squares), tf.add_n(counts)
         return sums
 
-    def _per_source(self, state, node, key, held=None):
-        """The sum of a node's copies of a port (or of `held`, held like them), taken back
-        to each variable the port reads: `{name: array shaped like the variable}`."""
+    def _per_source(self, reduce, state, node, key, held=None):
+        """`reduce` (the layout's `total` or `squares`) of a node's copies of a port (or of
+        `held`, held like them), taken back to each variable the port reads."""
         held = state[node.name][key] if held is None else held
-        port = node.ports[key]
-        return port.to_sources(self.layout.total(port, held, tf.shape(state[node.name][OUTPUT])))
+        grid = tf.shape(state[node.name][OUTPUT])
+        return node.ports[key].to_sources(reduce(node, key, held, grid, self._constants[node.name]))

@@ -111,7 +111,7 @@ def test_data_read_alone_is_a_constant_of_the_dot_nodes_without_copies(batch, rn
     state = perturbed_state(problem, rng)
     assert set(state["dense_1/dot"]) == {"w", "output"}  # dense_1 reads nothing but the data
     assert set(state["dense_2/dot"]) == {"x", "w", "output"}  # [dense_1, x] is not all data
-    projected = problem.project_nodes(state)["dense_1/dot"]
+    projected = problem.every_copy(problem.project_nodes(state))["dense_1/dot"]
     assert_close(np.einsum("bi,bui->bu", batch[0], projected["w"]), projected["output"], 1e-5)
     frozen = graph.bind(graph.initial_parameters(), {"x": batch[0]}, {"logits": batch[1]}, fixed=["dense_2/kernel"])
     assert set(frozen.initial_state()["dense_2/dot"]) == {"x", "output"}
@@ -149,7 +149,8 @@ def test_a_layered_consensus_moves_only_its_own_part_of_a_joined_view(batch, rng
     assert_close(joined[:, :, 5:], state["dense_2/dot"]["x"][:, :, 5:], 0)
     consensus = problem.consensus(state, ["dense_1"])["dense_1"]
     assert_close(joined[:, :, :5], np.broadcast_to(consensus[:, None, :], (BATCH, 4, 5)), 1e-6)
-    assert_close(projected["dense_1/dot"]["w"], state["dense_1/dot"]["w"], 0)
+    unmoved = problem.every_copy(projected)["dense_1/dot"]["w"]
+    assert_close(unmoved, problem.every_copy(state)["dense_1/dot"]["w"], 0)
 
 
 def test_entries_no_operation_reads_keep_their_value(rng):

@@ -12,6 +12,7 @@ from keras_feasible import projections
 from keras_feasible.adapters import UnsupportedLayerError
 from keras_feasible.graph import DotNode, SumNode, UnaryNode
 from tests import nearest
+from tests.explicit import explicit
 from tests.projections.checks import assert_nearest
 
 
@@ -161,14 +162,14 @@ def _searched_distance(node, query_args, fixed, query_out, rng):
 @pytest.mark.parametrize("make", MODELS.values(), ids=MODELS.keys())
 def test_every_node_projects_each_operation_to_its_nearest_point(make, rng):
     model = compiled(make)
-    problem = problem_of(model, inputs_for(model, rng, batch=2), rng)
+    problem = explicit(problem_of(model, inputs_for(model, rng, batch=2), rng))  # any copies, not only Along's
     noisy = {
         name: {key: value + rng.normal(size=value.shape).astype("float32") for key, value in copies.items()}
         for name, copies in problem.initial_state().items()
     }
     projected = problem.project_nodes(noisy)
     for node in model._graph.nodes:
-        constants = problem._constants[node.name]
+        constants = {key: node.ports[key].expanded(view) for key, view in problem._constants[node.name].items()}
         size = int(np.prod(noisy[node.name]["output"].shape))
         picked = rng.choice(size, size=min(8, size), replace=False)
         query_args, fixed, query_out = _operation_rows(node, noisy[node.name], constants, picked)

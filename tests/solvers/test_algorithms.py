@@ -139,3 +139,15 @@ def test_solvers_describe_themselves():
     assert repr(kf.DouglasRachford(sweeps=5, relaxation=0.25)) == "DouglasRachford(sweeps=5, relaxation=0.25)"
     assert kf.CyclicProjections.partitioning == "layers"
     assert kf.DifferenceMap.partitioning == "pair"
+
+
+@pytest.mark.parametrize("jit_compile", [False, True])
+def test_measuring_only_the_ends_gives_the_first_and_last_residual_and_the_same_state(jit_compile):
+    solver = kf.DouglasRachford(sweeps=6, relaxation=0.7)
+    every_state, every = solver.run([hyperplane, ball], START)
+    ends_only = tf.function(
+        lambda state: solver.run([hyperplane, ball], state, every_residual=False), jit_compile=jit_compile
+    )
+    state, ends = ends_only(START)
+    assert_close(_join(state), _join(every_state), 1e-6)
+    assert_close(ends, [every[0], every[-1]], 1e-6)
