@@ -6,7 +6,7 @@ import keras
 import tensorflow as tf
 from keras.src.utils import tracking
 
-from keras_feasible import distribute, losses
+from keras_feasible import distribute, losses, memory
 from keras_feasible.adapters import ConstraintWrapper, SoftmaxOutput, UnsupportedLayerError
 from keras_feasible.graph import GraphBuilder
 from keras_feasible.solvers import ProjectionAlgorithm
@@ -35,10 +35,6 @@ class FeasibleModel(keras.Model):
     >>> model.fit(x, y, batch_size=256, epochs=5, validation_data=(x_val, y_val))
     """
 
-    def __init__(self, inputs, outputs, name=None, **kwargs):
-        super().__init__(inputs=inputs, outputs=outputs, name=name, **kwargs)
-        self._full_batch = None  # the batch size fit() was given with arrays
-
     def compile(self, optimizer, loss, metrics=None, jit_compile="auto", **kwargs):
         """Keras's `compile`, with a projection solver as the optimizer.
 
@@ -57,6 +53,7 @@ class FeasibleModel(keras.Model):
             )
         constraint, from_logits = losses.output_constraint(loss)
         self._graph, self._graph_weights, self._graph_layers = _constraint_graph(self, constraint, from_logits)
+        self._memory = None
         if jit_compile == "auto":
             jit_compile = not tf.distribute.has_strategy()
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, jit_compile=jit_compile, **kwargs)
@@ -93,17 +90,27 @@ class FeasibleModel(keras.Model):
     def fit(self, *args, **kwargs):
         """Keras's `fit`.
 
-        Fed arrays, it also notes the batch size, so that full batches are swept with a
-        static shape: Keras gives the batches an unknown size when the last one is partial,
-        and the XLA-compiled sweeps run markedly slower on unknown shapes.
+        Before training, it checks that the sweeps of a batch fit in the memory free
+        (`memory_estimate`) and raises a `MemoryError` naming the largest batch that does,
+        where the batch size is known (arrays, or a dataset of static batch size).
         """
         arguments = inspect.signature(keras.Model.fit).bind(self, *args, **kwargs).arguments
-        leaves = tf.nest.flatten(arguments.get("x"))
-        full_batch = (arguments.get("batch_size") or 32) if all(hasattr(t, "shape") for t in leaves) else None
-        if full_batch != self._full_batch:
-            self._full_batch = full_batch
-            self.train_function = None  # traced for another batch size
+        x = arguments.get("x")
+        if isinstance(x, tf.data.Dataset):
+            batch_size = tf.nest.flatten(x.element_spec)[0].shape[0]
+        elif all(hasattr(t, "shape") for t in tf.nest.flatten(x)):
+            batch_size = min(arguments.get("batch_size") or 32, len(tf.nest.flatten(x)[0]))
+        else:
+            batch_size = None
+        memory.check(self, batch_size)
         return super().fit(*args, **kwargs)
+
+    def memory_estimate(self):
+        """A `kf.memory.MemoryEstimate` of what the compiled solver's sweeps hold per layer:
+        `.layers(batch_size)` in bytes, `.largest_batch(available_bytes)`."""
+        if getattr(self, "_memory", None) is None:
+            self._memory = memory.estimate(self, self.optimizer)
+        return self._memory
 
     def train_step(self, data):
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
@@ -169,27 +176,9 @@ class FeasibleModel(keras.Model):
         }
 
     def _projection_update(self, x, y):
-        def update(x, y):
-            problem = self.feasibility_problem(x, y, distribute.cross_replica_sum())
-            solution = problem.solve(self.optimizer, every_residual=False)
-            return solution.parameters, self._feasibility_logs(problem, solution)
-
-        full_batch = self._full_batch
-        if full_batch is None or y.shape[0] is not None or not self.jit_compile:
-            return update(x, y)
-        batch = tf.shape(y)[0]
-
-        def static(tensor):
-            # XLA compiles both branches for the batch at hand, so this one must hold for a
-            # partial batch too: padded to at least full_batch rows, then cut to exactly that.
-            padding = [[0, tf.maximum(full_batch - batch, 0)]] + [[0, 0]] * (tensor.shape.rank - 1)
-            return tf.ensure_shape(tf.pad(tensor, padding)[:full_batch], [full_batch, *tensor.shape[1:]])
-
-        return tf.cond(
-            tf.equal(batch, full_batch),
-            lambda: update(*tf.nest.map_structure(static, (x, y))),
-            lambda: update(x, y),
-        )
+        problem = self.feasibility_problem(x, y, distribute.cross_replica_sum())
+        solution = problem.solve(self.optimizer, every_residual=False)
+        return solution.parameters, self._feasibility_logs(problem, solution)
 
     def _feasibility_logs(self, problem, solution):
         """This replica's feasibility gaps for its share of the batch (see `feasibility_tags`)."""

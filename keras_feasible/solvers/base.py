@@ -62,6 +62,9 @@ class ProjectionAlgorithm(keras.optimizers.Optimizer):
 
     partitioning = PAIR
     composes_projections = False
+    # States alive at once in a sweep, for memory estimates: 6.8 measured for Douglas-Rachford
+    # on the MNIST MLP without XLA (3.9 with it), rounded up.
+    live_states = 7
 
     def __init__(self, sweeps=50, name=None):
         if isinstance(sweeps, bool) or not isinstance(sweeps, int) or sweeps < 1:

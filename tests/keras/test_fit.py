@@ -70,8 +70,7 @@ def test_the_quality_bar_model_learns_a_quarter_of_the_split_in_one_epoch(digits
 
 
 def test_arrays_with_a_partial_last_batch_train_as_the_same_batches_from_tf_data(digits):
-    """Fed arrays, full batches take a static-shape path (faster under XLA); it must compute
-    exactly what the generic path computes, and the partial batch must not take it."""
+    """Arrays are batched as Keras batches them, the partial last batch included."""
     (x, y), _ = digits
     x, y = x[:600], y[:600]  # batches of 256, 256 and 88
     from_arrays, _ = fitted(mlp(), x, y, solver=kf.DouglasRachford(sweeps=5), jit_compile="auto")
