@@ -5,16 +5,7 @@ from absl import flags
 
 import keras_feasible as kf
 
-SOLVERS = {
-    "douglas_rachford": kf.DouglasRachford,
-    "alternating_projections": kf.AlternatingProjections,
-    "alternating_reflections": kf.AlternatingReflections,
-    "difference_map": kf.DifferenceMap,
-    "cyclic_projections": kf.CyclicProjections,
-    "cyclic_douglas_rachford": kf.CyclicDouglasRachford,
-}
-
-flags.DEFINE_enum("solver", "douglas_rachford", list(SOLVERS), "Projection solver.")
+flags.DEFINE_enum("solver", "douglas_rachford", list(kf.solvers.BY_NAME), "Projection solver.")
 flags.DEFINE_integer("sweeps", 50, "Sweeps per batch.")
 flags.DEFINE_float("relaxation", 0.5, "Relaxation of (cyclic) Douglas-Rachford.")
 flags.DEFINE_float("beta", 1.0, "Beta of the difference map.")
@@ -32,12 +23,7 @@ FLAGS = flags.FLAGS
 
 def make_solver():
     """The solver the flags name, with their settings."""
-    options = {
-        "douglas_rachford": {"relaxation": FLAGS.relaxation},
-        "cyclic_douglas_rachford": {"relaxation": FLAGS.relaxation},
-        "difference_map": {"beta": FLAGS.beta},
-    }.get(FLAGS.solver, {})
-    return SOLVERS[FLAGS.solver](sweeps=FLAGS.sweeps, **options)
+    return kf.solvers.get(FLAGS.solver, sweeps=FLAGS.sweeps, relaxation=FLAGS.relaxation, beta=FLAGS.beta)
 
 
 def train_by_projection(model, train, test, samples="images"):

@@ -98,3 +98,20 @@ def test_distributed_example_trains_on_two_replicas_that_agree():
     assert "on 2 replica(s) (MirroredStrategy)" in output
     assert "replicas hold identical weights: True" in output
     assert float(re.search(r"test accuracy: (\d\.\d+)", output).group(1)) > 0.1
+
+
+def test_benchmark_tool_prints_a_row_per_solver_beside_adam():
+    output = run_script(
+        "tools/benchmark.py",
+        "--train_samples=600",
+        "--sweeps=3",
+        "--timing_steps=2",
+        "--solvers=alternating_projections",
+    )
+    rows = [line.split("|")[1:-1] for line in output.splitlines() if line.startswith("| ") and "solver" not in line]
+    assert [row[0].strip() for row in rows] == ["alternating_projections (factored)", "adam"]
+    for row in rows:
+        accuracy, samples_per_second, peak = (row[i].strip() for i in (2, 5, 6))
+        assert 0.0 <= float(accuracy.rstrip("%")) <= 100.0 and float(samples_per_second.replace(",", "")) > 0
+        assert float(peak.split()[0]) > 0.1
+    assert float(rows[0][9]) > 0  # a sweep's cost over a gradient step's

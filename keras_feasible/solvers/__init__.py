@@ -1,5 +1,7 @@
 """Projection algorithms, written once over partitions: they know nothing of layers."""
 
+import inspect
+
 from keras_feasible.solvers.alternating import AlternatingProjections, AlternatingReflections
 from keras_feasible.solvers.base import LAYERS, PAIR, ProjectionAlgorithm
 from keras_feasible.solvers.cyclic import CyclicDouglasRachford, CyclicProjections
@@ -13,3 +15,27 @@ ALL_SOLVERS = (
     CyclicProjections,
     CyclicDouglasRachford,
 )
+
+BY_NAME = {
+    "alternating_projections": AlternatingProjections,
+    "alternating_reflections": AlternatingReflections,
+    "douglas_rachford": DouglasRachford,
+    "difference_map": DifferenceMap,
+    "cyclic_projections": CyclicProjections,
+    "cyclic_douglas_rachford": CyclicDouglasRachford,
+}
+
+
+def get(name, **settings):
+    """The solver called `name` (a key of `BY_NAME`), built with the `settings` it takes;
+    those it does not take are left out, so one set of command-line flags serves every
+    solver.
+
+    >>> kf.solvers.get("douglas_rachford", sweeps=20, relaxation=0.7, beta=1.0)
+    DouglasRachford(sweeps=20, relaxation=0.7)
+    """
+    if name not in BY_NAME:
+        raise ValueError(f"Unknown solver {name!r}; choose one of {', '.join(BY_NAME)}.")
+    solver = BY_NAME[name]
+    taken = inspect.signature(solver).parameters
+    return solver(**{key: value for key, value in settings.items() if key in taken})

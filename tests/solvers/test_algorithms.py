@@ -151,3 +151,13 @@ def test_measuring_only_the_ends_gives_the_first_and_last_residual_and_the_same_
     state, ends = ends_only(START)
     assert_close(_join(state), _join(every_state), 1e-6)
     assert_close(ends, [every[0], every[-1]], 1e-6)
+
+
+def test_solvers_are_got_by_name_with_the_settings_each_takes():
+    assert repr(kf.solvers.get("douglas_rachford", sweeps=20, relaxation=0.7, beta=2.0)) == (
+        "DouglasRachford(sweeps=20, relaxation=0.7)"
+    )
+    assert kf.solvers.get("difference_map", sweeps=3, relaxation=0.7, beta=2.0).beta == 2.0
+    assert sorted(kf.solvers.BY_NAME.values(), key=str) == sorted(kf.solvers.ALL_SOLVERS, key=str)
+    with pytest.raises(ValueError, match="douglas_rachford"):
+        kf.solvers.get("adam")

@@ -1,0 +1,242 @@
+"""Speed, memory and accuracy of the projection solvers beside a Keras Adam baseline.
+
+    python tools/benchmark.py                      # DR and AP, 1 epoch, the bundled MNIST split
+    python tools/benchmark.py --solvers=douglas_rachford --epochs=5 --repeats=3
+    python tools/benchmark.py --model=cnn --solvers=alternating_projections
+
+Trains the same Keras model on the same data with each solver (through `kf.wrap` and
+`model.fit`) and with Adam (the unwrapped model, cross-entropy on the logits), each in a
+process of its own so that its peak resident memory is its own, and prints a Markdown
+table:
+
+* test accuracy after the last epoch (mean over `--repeats` seeds);
+* compile s: the first batch of the first epoch, which traces and compiles the step,
+  plus the first partial batch if the data do not divide into batches (XLA compiles
+  the step again for its shape);
+* s/epoch and samples/s: the rest of the training, those batches left out;
+* peak RSS: the process's peak resident memory during training (TensorFlow itself
+  and the data included);
+* update ms: one batch's update on a fixed batch, timed apart from `fit` (all sweeps,
+  or one Adam step), median of `--timing_steps` calls;
+* sweep ms: the marginal cost of a sweep, (update with all sweeps - update with one) /
+  (sweeps - 1);
+* sweep / step: a sweep's cost over one Keras gradient step (Adam) on the same batch
+  and model, timed in the same process.
+
+The solvers' updates are compiled with XLA, as `fit` does on one device, unless
+`--nojit_compile`; the Adam step always is.
+"""
+
+import multiprocessing
+import resource
+import statistics
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+from absl import app, flags
+
+import keras_feasible as kf
+from keras_feasible.datasets import mnist
+
+flags.DEFINE_enum("dataset", "mnist", ["mnist", "mnist_full", "mnist1d"], "Training and test data.")
+flags.DEFINE_enum("model", "mlp", ["mlp", "mlp_noskip", "cnn"], "Model (the MLP is the quality bar's).")
+flags.DEFINE_list(
+    "solvers", ["douglas_rachford", "alternating_projections"], f"Any of {', '.join(kf.solvers.BY_NAME)}."
+)
+flags.DEFINE_integer("sweeps", 50, "Sweeps per batch.")
+flags.DEFINE_float("relaxation", 0.5, "Relaxation of (cyclic) Douglas-Rachford.")
+flags.DEFINE_integer("batch", 256, "Samples per batch.")
+flags.DEFINE_integer("epochs", 1, "Epochs per run.")
+flags.DEFINE_integer("repeats", 1, "Runs per solver, with seeds 0, 1, ...")
+flags.DEFINE_integer("timing_steps", 20, "Calls timed for the update and gradient-step figures.")
+flags.DEFINE_integer("train_samples", None, "Train on the first N training samples only (a quick run).")
+flags.DEFINE_boolean("jit_compile", True, "Compile the projection updates with XLA (as fit does on one device).")
+flags.DEFINE_boolean("baseline", True, "Also train with Adam.")
+FLAGS = flags.FLAGS
+
+ADAM = "adam"
+
+
+def load(dataset):
+    """((x, y), (x_test, y_test)) as float32 arrays and integer labels."""
+    if dataset == "mnist1d":
+        from keras_feasible.datasets import mnist1d  # needs the optional mnist1d package
+
+        return mnist1d.load_data()
+    return mnist.load_data(full=dataset == "mnist_full")
+
+
+def build_model(name, input_shape):
+    inputs = keras.Input(input_shape)
+    if name == "cnn":
+        h = keras.layers.Conv2D(8, 5, activation="relu")(inputs)
+        h = keras.layers.MaxPooling2D(2)(h)
+        return keras.Model(inputs, keras.layers.Dense(10)(keras.layers.Flatten()(h)))
+    h1 = keras.layers.Dense(128, activation="relu")(inputs)
+    h2 = keras.layers.Dense(128, activation="relu")(h1)
+    top = keras.layers.Concatenate()([h1, h2]) if name == "mlp" else h2
+    return keras.Model(inputs, keras.layers.Dense(10)(top))
+
+
+def median_seconds(function, arguments, calls):
+    """Median wall time of `function(*arguments)` over `calls` calls, after one that compiles."""
+
+    def call():
+        start = time.perf_counter()
+        tf.nest.map_structure(lambda t: t.numpy(), function(*arguments))  # waits for the result
+        return time.perf_counter() - start
+
+    call()
+    return statistics.median(call() for _ in range(calls))
+
+
+def measure(config):
+    """One solver (or Adam) in this process: training runs, then the step timings."""
+    (x, y), (x_test, y_test) = load(config["dataset"])
+    x, y = x[: config["train_samples"]], y[: config["train_samples"]]
+    if config["model"] != "cnn":
+        x, x_test = x.reshape(len(x), -1), x_test.reshape(len(x_test), -1)
+    batch = config["batch"]
+    runs = [train(config, seed, (x, y), (x_test, y_test)) for seed in range(config["repeats"])]
+    result = {key: [run[key] for run in runs] for key in runs[0]}
+    result["peak_rss"] = max(result["peak_rss"])  # training only: the timings below compile more
+    result["epoch_samples"] = len(x)
+
+    x_batch, y_batch = tf.constant(x[:batch]), tf.constant(y[:batch])
+    keras.utils.set_random_seed(0)
+    gradient_model = build_model(config["model"], x.shape[1:])
+    gradient_model.compile(optimizer=keras.optimizers.Adam(), loss=_cross_entropy())
+    gradient_model.optimizer.build(gradient_model.trainable_variables)
+    gradient_step = tf.function(lambda a, b: gradient_model.train_step((a, b)), jit_compile=True)
+    result["step_seconds"] = median_seconds(gradient_step, (x_batch, y_batch), config["timing_steps"])
+
+    if config["solver"] != ADAM:
+        solver = kf.solvers.get(config["solver"], sweeps=config["sweeps"], relaxation=config["relaxation"])
+        model = kf.wrap(build_model(config["model"], x.shape[1:]))
+        model.compile(optimizer=solver, loss=kf.losses.Margin(), jit_compile=config["jit_compile"])
+        result["factored"] = model.feasibility_problem(x_batch, y_batch).layout.factored
+
+        def update(solver):
+            return tf.function(
+                lambda a, b: model.feasibility_problem(a, b).solve(solver).parameters,
+                jit_compile=config["jit_compile"],
+            )
+
+        one_sweep = kf.solvers.get(config["solver"], sweeps=1, relaxation=config["relaxation"])
+        calls = config["timing_steps"]
+        result["update_seconds"] = median_seconds(update(solver), (x_batch, y_batch), calls)
+        first = median_seconds(update(one_sweep), (x_batch, y_batch), calls)
+        result["sweep_seconds"] = (result["update_seconds"] - first) / max(config["sweeps"] - 1, 1)
+    else:
+        result["update_seconds"] = result["step_seconds"]
+    return result
+
+
+def _cross_entropy():
+    return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+
+def train(config, seed, train_data, test_data):
+    """One fit from seed `seed`: test accuracy, the first batch's seconds and the rest's."""
+    keras.utils.set_random_seed(seed)
+    model = build_model(config["model"], train_data[0].shape[1:])
+    if config["solver"] == ADAM:
+        model.compile(optimizer=keras.optimizers.Adam(), loss=_cross_entropy(), metrics=["accuracy"])
+    else:
+        model = kf.wrap(model)
+        solver = kf.solvers.get(config["solver"], sweeps=config["sweeps"], relaxation=config["relaxation"])
+        model.compile(
+            optimizer=solver, loss=kf.losses.Margin(), metrics=["accuracy"], jit_compile=config["jit_compile"]
+        )
+    clock = BatchClock()
+    model.fit(*train_data, batch_size=config["batch"], epochs=config["epochs"], verbose=0, callbacks=[clock])
+    seconds = np.diff([clock.start] + clock.ends)
+    count, batch = len(train_data[0]), config["batch"]
+    sizes = np.tile([batch] * (count // batch) + ([count % batch] if count % batch else []), config["epochs"])
+    compiling = [0] + ([len(sizes) // config["epochs"] - 1] if count % batch else [])
+    timed = np.ones(len(sizes), bool)
+    timed[compiling] = False
+    return {
+        "accuracy": model.evaluate(*test_data, verbose=0)[1],
+        "compile_seconds": float(seconds[~timed].sum()),
+        "seconds": float(seconds[timed].sum()),
+        "samples": int(sizes[timed].sum()),
+        "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+    }
+
+
+class BatchClock(keras.callbacks.Callback):
+    """The wall time at the start of `fit` and at the end of every batch."""
+
+    def on_train_begin(self, logs=None):
+        self.start, self.ends = time.perf_counter(), []
+
+    def on_train_batch_end(self, batch, logs=None):
+        if logs:
+            np.asarray(next(iter(logs.values())))  # waits for the step to finish
+        self.ends.append(time.perf_counter())
+
+
+def row(name, config, result):
+    timed = sum(result["samples"])  # none when every batch compiled: too few to time
+    seconds_per_sample = sum(result["seconds"]) / timed if timed else float("nan")
+    epoch_samples = result["epoch_samples"]
+    accuracies = 100 * np.array(result["accuracy"])
+    spread = f" ({accuracies.min():.2f}-{accuracies.max():.2f})" if len(accuracies) > 1 else ""
+    sweep = result.get("sweep_seconds")
+    cells = [
+        name,
+        str(config["epochs"]),
+        f"{accuracies.mean():.2f}%{spread}",
+        f"{statistics.median(result['compile_seconds']):.1f}",
+        f"{epoch_samples * seconds_per_sample:.2f}",
+        f"{1 / seconds_per_sample:,.0f}",
+        f"{result['peak_rss'] / 2**30:.2f} GiB",
+        f"{1000 * result['update_seconds']:.2f}",
+        "-" if sweep is None else f"{1000 * sweep:.3f}",
+        "-" if sweep is None else f"{sweep / result['step_seconds']:.2f}",
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+def main(argv):
+    del argv
+    unknown = sorted(set(FLAGS.solvers) - set(kf.solvers.BY_NAME))
+    if unknown:
+        raise app.UsageError(f"Unknown solvers {unknown}; choose from {', '.join(kf.solvers.BY_NAME)}.")
+    names = list(FLAGS.solvers) + ([ADAM] if FLAGS.baseline else [])
+    print(
+        f"{FLAGS.model} on {FLAGS.dataset}, batches of {FLAGS.batch}, {FLAGS.sweeps} sweeps, "
+        f"relaxation {FLAGS.relaxation}, {FLAGS.epochs} epoch(s), {FLAGS.repeats} seed(s), "
+        f"XLA {'on' if FLAGS.jit_compile else 'off'} for the solvers\n"
+    )
+    print(
+        "| solver | epochs | test accuracy | compile s | s/epoch | samples/s | peak RSS "
+        "| update ms | sweep ms | sweep / step |"
+    )
+    print("|---" * 10 + "|")
+    context = multiprocessing.get_context("spawn")
+    for name in names:
+        config = {
+            "solver": name,
+            "dataset": FLAGS.dataset,
+            "model": FLAGS.model,
+            "sweeps": FLAGS.sweeps,
+            "relaxation": FLAGS.relaxation,
+            "batch": FLAGS.batch,
+            "epochs": FLAGS.epochs,
+            "repeats": FLAGS.repeats,
+            "timing_steps": FLAGS.timing_steps,
+            "train_samples": FLAGS.train_samples,
+            "jit_compile": FLAGS.jit_compile,
+        }
+        with context.Pool(1) as pool:
+            result = pool.apply(measure, (config,))
+        label = name if name == ADAM else f"{name} ({'factored' if result['factored'] else 'every copy'})"
+        print(row(label, config, result), flush=True)
+
+
+if __name__ == "__main__":
+    app.run(main)
