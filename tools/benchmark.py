@@ -13,7 +13,8 @@ table:
 * compile s: the first batch of the first epoch, which traces and compiles the step,
   plus the first partial batch if the data do not divide into batches (XLA compiles
   the step again for its shape);
-* s/epoch and samples/s: the rest of the training, those batches left out;
+* s/epoch and samples/s: from the median time of the other full batches, robust to the
+  pauses of a shared machine (s/epoch: the training samples at that speed);
 * peak RSS: the process's peak resident memory during training (TensorFlow itself
   and the data included);
 * update ms: one batch's update on a fixed batch, timed apart from `fit` (all sweeps,
@@ -156,13 +157,12 @@ def train(config, seed, train_data, test_data):
     count, batch = len(train_data[0]), config["batch"]
     sizes = np.tile([batch] * (count // batch) + ([count % batch] if count % batch else []), config["epochs"])
     compiling = [0] + ([len(sizes) // config["epochs"] - 1] if count % batch else [])
-    timed = np.ones(len(sizes), bool)
+    timed = sizes == batch
     timed[compiling] = False
     return {
         "accuracy": model.evaluate(*test_data, verbose=0)[1],
         "compile_seconds": float(seconds[~timed].sum()),
-        "seconds": float(seconds[timed].sum()),
-        "samples": int(sizes[timed].sum()),
+        "batch_seconds": list(seconds[timed]),
         "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
     }
 
@@ -180,8 +180,8 @@ class BatchClock(keras.callbacks.Callback):
 
 
 def row(name, config, result):
-    timed = sum(result["samples"])  # none when every batch compiled: too few to time
-    seconds_per_sample = sum(result["seconds"]) / timed if timed else float("nan")
+    batch_seconds = sum(result["batch_seconds"], [])  # none when every batch compiled: too few to time
+    seconds_per_sample = statistics.median(batch_seconds) / config["batch"] if batch_seconds else float("nan")
     epoch_samples = result["epoch_samples"]
     accuracies = 100 * np.array(result["accuracy"])
     spread = f" ({accuracies.min():.2f}-{accuracies.max():.2f})" if len(accuracies) > 1 else ""
