@@ -6,8 +6,13 @@ from absl import flags
 import keras_feasible as kf
 
 flags.DEFINE_enum("solver", "douglas_rachford", list(kf.solvers.BY_NAME), "Projection solver.")
-flags.DEFINE_integer("sweeps", 50, "Sweeps per batch.")
-flags.DEFINE_float("relaxation", 0.5, "Relaxation of (cyclic) Douglas-Rachford.")
+flags.DEFINE_integer("sweeps", None, "Sweeps per batch (default: the solver's, 50; 200 for alternating projections).")
+flags.DEFINE_float(
+    "relaxation",
+    1.0,
+    "Relaxation of (cyclic) Douglas-Rachford; 1.0, alternating reflections, trained best per second of "
+    "tools/benchmark.py (the solvers' own default is the averaged 0.5).",
+)
 flags.DEFINE_float("beta", 1.0, "Beta of the difference map.")
 flags.DEFINE_integer("batch_size", 256, "Samples per batch.")
 flags.DEFINE_integer("epochs", 1, "Passes over the training data by projection.")

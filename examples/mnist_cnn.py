@@ -1,6 +1,6 @@
 """Train a small Keras CNN on MNIST by projections, without gradients.
 
-    python examples/mnist_cnn.py                        # Douglas-Rachford, 50 sweeps, 1 epoch
+    python examples/mnist_cnn.py                        # DR relaxation 1.0, 50 sweeps, 1 epoch
     python examples/mnist_cnn.py --filters=32 --epochs=3
 
 Conv2D(5x5, stride 2, ReLU) -> MaxPooling2D(2) -> Flatten -> Dense(10): every position of

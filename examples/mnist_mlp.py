@@ -1,6 +1,6 @@
 """Train a Keras 784-128-128-10 ReLU MLP on MNIST by projections, without gradients.
 
-    python examples/mnist_mlp.py                       # Douglas-Rachford, 50 sweeps, 1 epoch
+    python examples/mnist_mlp.py                       # DR relaxation 1.0 (alternating reflections), 50 sweeps, 1 epoch
     python examples/mnist_mlp.py --solver=alternating_projections --epochs=5
 
 An ordinary Keras model (its output layer reads both hidden layers: a skip concatenation)

@@ -46,7 +46,7 @@ flags.DEFINE_enum("model", "mlp", ["mlp", "mlp_noskip", "cnn"], "Model (the MLP 
 flags.DEFINE_list(
     "solvers", ["douglas_rachford", "alternating_projections"], f"Any of {', '.join(kf.solvers.BY_NAME)}."
 )
-flags.DEFINE_integer("sweeps", 50, "Sweeps per batch.")
+flags.DEFINE_integer("sweeps", None, "Sweeps per batch (default: each solver's).")
 flags.DEFINE_float("relaxation", 0.5, "Relaxation of (cyclic) Douglas-Rachford.")
 flags.DEFINE_integer("batch", 256, "Samples per batch.")
 flags.DEFINE_integer("epochs", 1, "Epochs per run.")
@@ -55,6 +55,7 @@ flags.DEFINE_integer("timing_steps", 20, "Calls timed for the update and gradien
 flags.DEFINE_integer("train_samples", None, "Train on the first N training samples only (a quick run).")
 flags.DEFINE_boolean("jit_compile", True, "Compile the projection updates with XLA (as fit does on one device).")
 flags.DEFINE_boolean("baseline", True, "Also train with Adam.")
+flags.DEFINE_boolean("curve", False, "Also print the test accuracy after every epoch (the first seed's).")
 FLAGS = flags.FLAGS
 
 ADAM = "adam"
@@ -129,7 +130,7 @@ def measure(config):
         calls = config["timing_steps"]
         result["update_seconds"] = median_seconds(update(solver), (x_batch, y_batch), calls)
         first = median_seconds(update(one_sweep), (x_batch, y_batch), calls)
-        result["sweep_seconds"] = (result["update_seconds"] - first) / max(config["sweeps"] - 1, 1)
+        result["sweep_seconds"] = (result["update_seconds"] - first) / max(solver.sweeps - 1, 1)
     else:
         result["update_seconds"] = result["step_seconds"]
     return result
@@ -152,7 +153,14 @@ def train(config, seed, train_data, test_data):
             optimizer=solver, loss=kf.losses.Margin(), metrics=["accuracy"], jit_compile=config["jit_compile"]
         )
     clock = BatchClock()
-    model.fit(*train_data, batch_size=config["batch"], epochs=config["epochs"], verbose=0, callbacks=[clock])
+    history = model.fit(
+        *train_data,
+        batch_size=config["batch"],
+        epochs=config["epochs"],
+        verbose=0,
+        callbacks=[clock],
+        validation_data=test_data,  # after each epoch; the medians leave the batch it delays out
+    )
     seconds = np.diff([clock.start] + clock.ends)
     count, batch = len(train_data[0]), config["batch"]
     sizes = np.tile([batch] * (count // batch) + ([count % batch] if count % batch else []), config["epochs"])
@@ -160,7 +168,8 @@ def train(config, seed, train_data, test_data):
     timed = sizes == batch
     timed[compiling] = False
     return {
-        "accuracy": model.evaluate(*test_data, verbose=0)[1],
+        "accuracy": history.history["val_accuracy"][-1],
+        "curve": history.history["val_accuracy"],
         "compile_seconds": float(seconds[~timed].sum()),
         "batch_seconds": list(seconds[timed]),
         "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
@@ -208,7 +217,7 @@ def main(argv):
         raise app.UsageError(f"Unknown solvers {unknown}; choose from {', '.join(kf.solvers.BY_NAME)}.")
     names = list(FLAGS.solvers) + ([ADAM] if FLAGS.baseline else [])
     print(
-        f"{FLAGS.model} on {FLAGS.dataset}, batches of {FLAGS.batch}, {FLAGS.sweeps} sweeps, "
+        f"{FLAGS.model} on {FLAGS.dataset}, batches of {FLAGS.batch}, {FLAGS.sweeps or 'default'} sweeps, "
         f"relaxation {FLAGS.relaxation}, {FLAGS.epochs} epoch(s), {FLAGS.repeats} seed(s), "
         f"XLA {'on' if FLAGS.jit_compile else 'off'} for the solvers\n"
     )
@@ -218,6 +227,7 @@ def main(argv):
     )
     print("|---" * 10 + "|")
     context = multiprocessing.get_context("spawn")
+    curves = []
     for name in names:
         config = {
             "solver": name,
@@ -236,6 +246,10 @@ def main(argv):
             result = pool.apply(measure, (config,))
         label = name if name == ADAM else f"{name} ({'factored' if result['factored'] else 'every copy'})"
         print(row(label, config, result), flush=True)
+        if FLAGS.curve:
+            curves.append(f"{label}: " + ", ".join(f"{100 * a:.2f}" for a in result["curve"][0]))
+    for curve in curves:
+        print(f"\ntest accuracy (%) after each epoch, {curve}")
 
 
 if __name__ == "__main__":

@@ -28,8 +28,8 @@ BY_NAME = {
 
 def get(name, **settings):
     """The solver called `name` (a key of `BY_NAME`), built with the `settings` it takes;
-    those it does not take are left out, so one set of command-line flags serves every
-    solver.
+    those it does not take, or given as None, are left out (the solver's default holds),
+    so one set of command-line flags serves every solver.
 
     >>> kf.solvers.get("douglas_rachford", sweeps=20, relaxation=0.7, beta=1.0)
     DouglasRachford(sweeps=20, relaxation=0.7)
@@ -38,4 +38,4 @@ def get(name, **settings):
         raise ValueError(f"Unknown solver {name!r}; choose one of {', '.join(BY_NAME)}.")
     solver = BY_NAME[name]
     taken = inspect.signature(solver).parameters
-    return solver(**{key: value for key, value in settings.items() if key in taken})
+    return solver(**{key: value for key, value in settings.items() if key in taken and value is not None})

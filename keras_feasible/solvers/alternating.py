@@ -12,7 +12,14 @@ class AlternatingProjections(ProjectionAlgorithm):
     Every iterate lies in B (for a network: every copy at consensus), so the solution
     is the state itself. Converges for convex sets; for the non-convex graphs of a
     network it is a descent method on the distance between the partitions.
+
+    200 sweeps by default: a network's sweeps run on the factored fast path, and on the
+    MNIST benchmark (README, "Measured") 200 sweeps a batch reach any accuracy sooner
+    than 50 (92.95% after 8 epochs in 53 s, where 50 sweeps level off near 90.7%).
     """
+
+    def __init__(self, sweeps=200, name=None):
+        super().__init__(sweeps, name=name)
 
     composes_projections = True
 
