@@ -32,9 +32,10 @@ class FeasibilityProblem:
       the only step that crosses devices in data-parallel training: one all-reduce per
       consensus, plus one for the counts when the problem is bound.
 
-    How the copies are held is the problem's `layout`: every copy (`AllCopies`), or, for
-    algorithms that only compose projections, a port fanned out over a grid held as one
-    view-shaped array (`FactoredCopies`, the fast path). Both give the same iterates.
+    How the copies are held is the problem's `layout` (`layouts.py`): every copy
+    (`AllCopies`, with the copies moving only along a constant held as an `Along`), or,
+    for algorithms that only compose projections, a port fanned out over a grid held as
+    one view-shaped array (`FactoredCopies`, the fast path). All give the same iterates.
 
     Built by `ConstraintGraph.bind`; the starting state is the forward pass's values with
     every copy at consensus.

@@ -54,8 +54,9 @@ def test_sequential_and_functional_models_learn_real_digits(digits, make):
 
 
 def test_the_quality_bar_model_learns_a_quarter_of_the_split_in_one_epoch(digits):
-    """A cheap version of the MNIST bar (tools/mnist_quality_bar.py): its model, solver and loss
-    on the first 2,048 training images; 80-83% measured for seeds 0-2, 10% is chance."""
+    """A cheap version of the MNIST bar (tools/mnist_quality_bar.py): its model and loss, with
+    averaged Douglas-Rachford, on the first 2,048 training images; 80-83% measured for
+    seeds 0-2, 10% is chance."""
     (x, y), (x_test, y_test) = digits
     model, _ = fitted(
         mlp(skip=True, hidden=128),
