@@ -1,6 +1,6 @@
 """Train a small Keras CNN on MNIST by projections, without gradients.
 
-    python examples/mnist_cnn.py                        # DR relaxation 1.0, 50 sweeps, 1 epoch
+    python examples/mnist_cnn.py                        # DR relaxation 0.5, 50 sweeps, 1 epoch
     python examples/mnist_cnn.py --filters=32 --epochs=3
 
 Conv2D(5x5, stride 2, ReLU) -> MaxPooling2D(2) -> Flatten -> Dense(10): every position of
@@ -18,6 +18,8 @@ from keras_feasible.datasets import mnist
 flags.DEFINE_integer("filters", 16, "Filters of the convolution.")
 flags.DEFINE_integer("train_images", None, "Use only the first N training images (for a quick run).")
 FLAGS = flags.FLAGS
+# The averaged form suits this CNN better than the MLP's 1.0 (one epoch, seed 0: 93.30% against 91.00%).
+FLAGS.set_default("relaxation", 0.5)
 
 
 def build_model(filters):

@@ -91,7 +91,8 @@ class FeasibilityProblem:
 
     def every_copy(self, state):
         """`state` with every copy as one array shaped `grid + argument shape`, whatever the
-        layout holds (to inspect a state; a solver never needs it)."""
+        layout holds (to inspect a state; a solver never needs it). A factored layout's
+        fanned-out port expands to its mean copy, exact where its copies agree."""
         expanded = {}
         for node in self.graph.nodes:
             grid, constants = tf.shape(state[node.name][OUTPUT]), self._constants[node.name]
@@ -225,7 +226,9 @@ class FeasibilityProblem:
 
     def node_gaps(self, state):
         """Per node, the mean over its operations of the squared distance of their copies from
-        the primitive's graph (0 for a node with no operations)."""
+        the primitive's graph (0 for a node with no operations). On a factored layout a
+        fanned-out port counts its mean copy, so this is exact only where its copies agree
+        (as at the end of an alternating-projection sweep) and a lower bound elsewhere."""
         return {name: tf.math.divide_no_nan(*sums) for name, sums in self._node_squares(state).items()}
 
     def consensus_gaps(self, state):
