@@ -2,17 +2,16 @@
 
 import json
 import os
-import socket
-import subprocess
-import sys
 import time
 import urllib.parse
-import urllib.request
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+import werkzeug.test
+from tensorboard import program
+from tensorboard.backend import application
 from tensorboard.backend.event_processing import event_accumulator
 
 import keras_feasible as kf
@@ -150,37 +149,26 @@ def test_epoch_updates_are_written_at_the_epoch_number(digits, tmp_path):
 
 
 def test_the_real_tensorboard_serves_the_feasibility_scalars(logged):
+    """TensorBoard's own WSGI app, called in process (no server, no socket), answers the
+    scalars dashboard's requests for the feasibility run."""
     model, history, log_dir = logged
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "tensorboard.main", "--logdir", log_dir, "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    board = program.TensorBoard()
+    board.configure(logdir=str(log_dir), load_fast="false", reload_interval=1)
+    provider, multiplexer = board._make_data_provider()  # what `tensorboard --logdir` serves from
+    app = application.TensorBoardWSGIApp(
+        board.flags, board.plugin_loaders, provider, board.assets_zip_provider, multiplexer
     )
-    # Loopback only: the server is the test's own child process; nothing leaves the machine.
-    base = f"http://127.0.0.1:{port}/data/plugin/scalars"
-    try:
-        deadline, tags = time.monotonic() + 120, {}
-        while "feasibility" not in tags:
-            assert server.poll() is None, "TensorBoard exited"
-            assert time.monotonic() < deadline, "TensorBoard did not serve the feasibility run in time"
-            time.sleep(1)
-            try:
-                with urllib.request.urlopen(f"{base}/tags", timeout=5) as reply:
-                    tags = json.load(reply)
-            except OSError:
-                continue
-        assert set(tags["feasibility"]) == expected_tags(model)
-        query = urllib.parse.urlencode({"run": "feasibility", "tag": "feasibility/output_violation"})
-        with urllib.request.urlopen(f"{base}/scalars?{query}", timeout=5) as reply:
-            points = json.load(reply)  # [wall time, step, value] each
-        assert [step for _, step, _ in points] == [2, 4, 6, 8, 10, 12]
-        assert points[-1][2] == pytest.approx(history.history["output_violation"][-1], rel=1e-6)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    client = werkzeug.test.Client(app)
+    deadline, tags = time.monotonic() + 120, {}
+    while "feasibility" not in tags:
+        assert time.monotonic() < deadline, "TensorBoard did not load the feasibility run in time"
+        time.sleep(0.5)
+        tags = json.loads(client.get("/data/plugin/scalars/tags").get_data())
+    assert set(tags["feasibility"]) == expected_tags(model)
+    query = urllib.parse.urlencode({"run": "feasibility", "tag": "feasibility/output_violation"})
+    points = json.loads(client.get(f"/data/plugin/scalars/scalars?{query}").get_data())  # [wall time, step, value]
+    assert [step for _, step, _ in points] == [2, 4, 6, 8, 10, 12]
+    assert points[-1][2] == pytest.approx(history.history["output_violation"][-1], rel=1e-6)
 
 
 def test_feasibility_stopping_stops_when_the_gap_stops_closing(digits):
