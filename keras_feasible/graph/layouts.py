@@ -32,6 +32,8 @@ class AllCopies:
 
     def hold(self, node, key, view, grid, constants):
         """What stands for copies of argument `key` that all equal `view`."""
+        # One source only: a port joining several variables may be set in part (a layered
+        # sweep), which moves some copies' entries and not others, off the `Along` form.
         if node.moves_along(key, constants) and len(node.ports[key].sources) == 1:
             return Along(view, tf.zeros(grid, view.dtype))
         return node.ports[key].copies(view, grid)

@@ -155,20 +155,20 @@ class FeasibilityProblem:
                 inside = [name in names for name in port.sources]
                 if not any(inside) or key in self._constants[node.name]:
                     continue
-                constants = self._constants[node.name]
-
-                def hold(values):
-                    return self.layout.hold(node, key, port.view(values), grid, constants)  # noqa: B023
-
                 if all(inside):
-                    state[node.name][key] = hold(values)
+                    state[node.name][key] = self._hold(node, key, values, grid)
                     continue
                 # A port joining variables of different groups (a skip concatenation in
                 # a layered sweep): only the entries of variables in the group move.
                 filled = {n: values[n] if n in names else tf.zeros_like(self.values[n]) for n in port.sources}
                 mask = {n: tf.fill(tf.shape(self.values[n]), n in names) for n in port.sources}
-                state[node.name][key] = tf.where(hold(mask), hold(filled), state[node.name][key])
+                moved = self._hold(node, key, mask, grid), self._hold(node, key, filled, grid)
+                state[node.name][key] = tf.where(*moved, state[node.name][key])
         return state
+
+    def _hold(self, node, key, values, grid):
+        """What the layout holds for a port whose copies all equal its view of `values`."""
+        return self.layout.hold(node, key, node.ports[key].view(values), grid, self._constants[node.name])
 
     def partitions(self, partitioning=PAIR):
         """The projections a solver iterates: `PAIR` gives [all nodes, all consensus sets];
