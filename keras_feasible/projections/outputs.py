@@ -19,10 +19,12 @@ def one_hot(target, logits):
 
     Class ids may come one rank below the logits (`[batch]`) or with a trailing axis of
     one (`[batch, 1]`, as Keras often delivers them); anything else is taken as one-hot
-    (or soft) rows already.
+    (or soft) rows already. With a single logit the labels are binary: 0/1 per sample.
     """
     target = tf.convert_to_tensor(target)
     classes = logits.shape[-1]
+    if classes == 1 and target.shape.rank == logits.shape.rank - 1:  # binary 0/1 labels
+        return tf.cast(target[..., None], logits.dtype)
     if target.shape.rank == logits.shape.rank and target.shape[-1] == 1 and classes != 1:
         target = tf.squeeze(target, axis=-1)
     if target.shape.rank == logits.shape.rank - 1:
