@@ -16,11 +16,12 @@ Packages, each knowing only the ones before it in this list:
 * `solvers`: the projection algorithms (AP, AR, DR, DM, CP, cyclic DR) over partitions.
 * `graph`: a network as constraint sets, and the feasibility problem of one batch.
 * `adapters`: Keras layers to constraint sets, through a registry of adapters.
+* `trainers`: the closed-form methods, `ADMM` and `ExplicitSoftmax` (`explicit_softmax`).
 * `losses`, `FeasibleModel`, `wrap`, `strip`: the Keras face; `callbacks`: feasibility
   gaps in TensorBoard and a stopping rule on them. `datasets`: bundled data.
 """
 
-from keras_feasible import adapters, callbacks, datasets, graph, layers, losses, projections, solvers
+from keras_feasible import adapters, callbacks, datasets, graph, layers, losses, projections, solvers, trainers
 from keras_feasible.adapters import register_adapter
 from keras_feasible.model import FeasibleModel
 from keras_feasible.solvers import (
@@ -31,6 +32,7 @@ from keras_feasible.solvers import (
     DifferenceMap,
     DouglasRachford,
 )
+from keras_feasible.trainers import ADMM, ExplicitSoftmax, explicit_softmax
 from keras_feasible.wrap import strip, wrap
 
 __version__ = "0.1.0"

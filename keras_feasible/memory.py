@@ -76,7 +76,7 @@ def available_bytes():
 
 
 def check(model, batch_size, available=None):
-    """Raises `MemoryError` with the largest batch that fits if the sweeps of a compiled
+    """Raises `MemoryError` with the largest batch that fits if the updates of a compiled
     `FeasibleModel` on batches of `batch_size` need more than the memory `available`
     (default: free now). Host memory only: the check is skipped when an accelerator trains."""
     available = available_bytes() if available is None else available
@@ -89,8 +89,12 @@ def check(model, batch_size, available=None):
     largest = sorted(estimated.layers(batch_size).items(), key=lambda item: -item[1])[:3]
     layers = ", ".join(f"{layer} {size / 2**30:.2f} GiB" for layer, size in largest)
     raise MemoryError(
-        f"Batches of {batch_size} need about {needed / 2**30:.2f} GiB for {solver!r}'s sweeps "
+        f"Batches of {batch_size} need about {needed / 2**30:.2f} GiB for {solver!r}'s updates "
         f"({layers}), more than the {available / 2**30:.2f} GiB of memory free. The largest batch "
-        f"that fits is about {estimated.largest_batch(available)}: pass a smaller batch_size, "
-        "or train with kf.AlternatingProjections, whose sweeps hold no copy per sample and unit."
+        f"that fits is about {estimated.largest_batch(available)}: pass a smaller batch_size"
+        + (
+            ", or train with kf.AlternatingProjections, whose sweeps hold no copy per sample and unit."
+            if hasattr(solver, "sweeps")
+            else "."
+        )
     )

@@ -34,8 +34,12 @@ def get(name, **settings):
     >>> kf.solvers.get("douglas_rachford", sweeps=20, relaxation=0.7, beta=1.0)
     DouglasRachford(sweeps=20, relaxation=0.7)
     """
-    if name not in BY_NAME:
-        raise ValueError(f"Unknown solver {name!r}; choose one of {', '.join(BY_NAME)}.")
-    solver = BY_NAME[name]
-    taken = inspect.signature(solver).parameters
-    return solver(**{key: value for key, value in settings.items() if key in taken and value is not None})
+    return build(BY_NAME, name, settings, "solver")
+
+
+def build(classes, name, settings, kind):
+    """`classes[name]` built with those of `settings` it takes that are not None."""
+    if name not in classes:
+        raise ValueError(f"Unknown {kind} {name!r}; choose one of {', '.join(classes)}.")
+    taken = inspect.signature(classes[name]).parameters
+    return classes[name](**{key: value for key, value in settings.items() if key in taken and value is not None})

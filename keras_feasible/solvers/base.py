@@ -33,7 +33,28 @@ def mean_squared_change(new, old):
     return tf.add_n(squares) / tf.maximum(tf.add_n(sizes), 1.0)
 
 
-class ProjectionAlgorithm(keras.optimizers.Optimizer):
+class GradientFreeOptimizer(keras.optimizers.Optimizer):
+    """A Keras optimizer that takes no gradients: a wrapped model's `train_step` asks it for
+    the new weights in its own way (`how` says which, for error messages)."""
+
+    how = "updates weights without gradients"
+
+    def __init__(self, name=None):
+        # Keras optimizers require a learning rate; these have none and never read it.
+        super().__init__(learning_rate=0.0, name=name)
+
+    def apply(self, grads, trainable_variables=None):
+        raise TypeError(
+            f"{type(self).__name__} {self.how} and takes no gradients. "
+            "Compile a model returned by keras_feasible.wrap(model) with it."
+        )
+
+    def __repr__(self):
+        fields = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
+        return f"{type(self).__name__}({fields})"
+
+
+class ProjectionAlgorithm(GradientFreeOptimizer):
     """Iterates projections onto the partitions of a feasibility problem.
 
     An algorithm knows nothing of networks: it sees a list of projection operators, one
@@ -60,6 +81,7 @@ class ProjectionAlgorithm(keras.optimizers.Optimizer):
     >>> solution = solver.estimate([project_a, project_b], state)
     """
 
+    how = "updates weights by projection"
     partitioning = PAIR
     composes_projections = False
     # States alive at once in a sweep, for memory estimates: 6.8 measured for Douglas-Rachford
@@ -69,8 +91,7 @@ class ProjectionAlgorithm(keras.optimizers.Optimizer):
     def __init__(self, sweeps=50, name=None):
         if isinstance(sweeps, bool) or not isinstance(sweeps, int) or sweeps < 1:
             raise ValueError(f"sweeps must be a positive integer, got {sweeps!r}.")
-        # Keras optimizers require a learning rate; projections have none and never read it.
-        super().__init__(learning_rate=0.0, name=name)
+        super().__init__(name=name)
         self.sweeps = sweeps
 
     def sweep(self, projections, state):
@@ -131,15 +152,5 @@ class ProjectionAlgorithm(keras.optimizers.Optimizer):
             raise ValueError(f"{type(self).__name__} needs at least one partition.")
         return projections
 
-    def apply(self, grads, trainable_variables=None):
-        raise TypeError(
-            f"{type(self).__name__} updates weights by projection and takes no gradients. "
-            "Compile a model returned by keras_feasible.wrap(model) with it."
-        )
-
     def get_config(self):
         return {"name": self.name, "sweeps": self.sweeps}
-
-    def __repr__(self):
-        fields = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
-        return f"{type(self).__name__}({fields})"

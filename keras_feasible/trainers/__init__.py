@@ -1,0 +1,26 @@
+"""The other seed methods: trainers that solve sub-problems in closed form.
+
+`ADMM` (alternating minimisation with Bregman iteration over Dense ReLU chains) and
+`ExplicitSoftmax` (the explicit solution of a softmax output layer, also as the plain
+function `explicit_softmax`). Each is a Keras optimizer for a model from `kf.wrap`,
+compiled and fitted like the projection solvers, under the same `tf.distribute`
+strategies.
+"""
+
+from keras_feasible.solvers import build
+from keras_feasible.trainers.admm import ADMM
+from keras_feasible.trainers.base import ClosedFormTrainer, TrainingPlan
+from keras_feasible.trainers.chain import Stage, dense_chain
+from keras_feasible.trainers.explicit_softmax import ExplicitSoftmax, explicit_softmax
+
+BY_NAME = {"admm": ADMM, "explicit_softmax": ExplicitSoftmax}
+
+
+def get(name, **settings):
+    """The trainer called `name` (a key of `BY_NAME`) with the `settings` it takes (see
+    `kf.solvers.get`).
+
+    >>> kf.trainers.get("admm", sweeps=3, relaxation=0.5)
+    ADMM(beta=1.0, gamma=10.0, sweeps=3, warm_start_iterations=2, gram_decay=0.5, ridge=0.01)
+    """
+    return build(BY_NAME, name, settings, "trainer")
