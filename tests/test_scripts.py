@@ -106,12 +106,25 @@ def test_benchmark_tool_prints_a_row_per_solver_beside_adam():
         "--train_samples=600",
         "--sweeps=3",
         "--timing_steps=2",
-        "--solvers=alternating_projections",
+        "--model=mlp_noskip",
+        "--solvers=alternating_projections,admm",
+        "--target=0.5",
     )
     rows = [line.split("|")[1:-1] for line in output.splitlines() if line.startswith("| ") and "solver" not in line]
-    assert [row[0].strip() for row in rows] == ["alternating_projections (factored)", "adam"]
+    assert [row[0].strip() for row in rows] == ["alternating_projections (factored)", "admm", "adam"]
     for row in rows:
-        accuracy, samples_per_second, peak = (row[i].strip() for i in (2, 5, 6))
+        accuracy, samples_per_second, peak = (row[i].strip() for i in (2, 6, 7))
         assert 0.0 <= float(accuracy.rstrip("%")) <= 100.0 and float(samples_per_second.replace(",", "")) > 0
         assert float(peak.split()[0]) > 0.1
-    assert float(rows[0][9]) > 0  # a sweep's cost over a gradient step's
+    assert float(rows[1][3]) > 0  # ADMM passes 50% within the epoch: seconds to the target
+    assert float(rows[0][10]) > 0 and rows[1][10].strip() == "-"  # a sweep's cost over a gradient step's
+
+
+def test_explicit_softmax_tool_prints_the_solution_adam_and_the_warm_start():
+    output = run_script(
+        "tools/explicit_softmax.py", "--train_images=1000", "--adam_epochs=1", "--seeds=0", "--sweeps=2"
+    )
+    solution = re.search(r"explicit solution .*\| (\d+\.\d+)% \|", output)
+    assert float(solution.group(1)) > 60.0
+    assert "| from the explicit solution |" in output and "| from Keras's initialisation |" in output
+    assert re.search(r"^\| 0 \| \d+\.\d+% \| \d+\.\d+% \| \d+\.\d+% \|$", output, re.MULTILINE)

@@ -3,13 +3,19 @@
     python tools/benchmark.py                      # DR and AP, 1 epoch, the bundled MNIST split
     python tools/benchmark.py --solvers=douglas_rachford --epochs=5 --repeats=3
     python tools/benchmark.py --model=cnn --solvers=alternating_projections
+    python tools/benchmark.py --model=mlp_noskip --solvers=admm,douglas_rachford --epochs=5
+    python tools/benchmark.py --model=softmax --solvers=explicit_softmax
 
-Trains the same Keras model on the same data with each solver (through `kf.wrap` and
-`model.fit`) and with Adam (the unwrapped model, cross-entropy on the logits), each in a
-process of its own so that its peak resident memory is its own, and prints a Markdown
-table:
+Trains the same Keras model on the same data with each solver or closed-form trainer
+(through `kf.wrap` and `model.fit`; the margin loss, or cross-entropy for the explicit
+softmax solution) and with Adam (the unwrapped model, cross-entropy on the logits), each
+in a process of its own so that its peak resident memory is its own, and prints a
+Markdown table:
 
 * test accuracy after the last epoch (mean over `--repeats` seeds);
+* s to target: training seconds (compile included, validation left out) until the end
+  of the first epoch whose test accuracy reaches `--target` (median over seeds; "-" if
+  none does);
 * compile s: the first batch of the first epoch, which traces and compiles the step,
   plus the first partial batch if the data do not divide into batches (XLA compiles
   the step again for its shape);
@@ -18,14 +24,15 @@ table:
 * peak RSS: the process's peak resident memory during training (TensorFlow itself
   and the data included);
 * update ms: one batch's update on a fixed batch, timed apart from `fit` (all sweeps,
-  or one Adam step), median of `--timing_steps` calls;
-* sweep ms: the marginal cost of a sweep, (update with all sweeps - update with one) /
-  (sweeps - 1);
+  a closed-form trainer's train step, or one Adam step), median of `--timing_steps` calls;
+* sweep ms: the marginal cost of a projection sweep, (update with all sweeps - update
+  with one) / (sweeps - 1);
 * sweep / step: a sweep's cost over one Keras gradient step (Adam) on the same batch
   and model, timed in the same process.
 
 The solvers' updates are compiled with XLA, as `fit` does on one device, unless
-`--nojit_compile`; the Adam step always is.
+`--nojit_compile`; the closed-form trainers run without it (their default in `fit`); the Adam step
+always is compiled.
 """
 
 import multiprocessing
@@ -42,10 +49,15 @@ import keras_feasible as kf
 from keras_feasible.datasets import mnist
 
 flags.DEFINE_enum("dataset", "mnist", ["mnist", "mnist_full", "mnist1d"], "Training and test data.")
-flags.DEFINE_enum("model", "mlp", ["mlp", "mlp_noskip", "cnn"], "Model (the MLP is the quality bar's).")
-flags.DEFINE_list(
-    "solvers", ["douglas_rachford", "alternating_projections"], f"Any of {', '.join(kf.solvers.BY_NAME)}."
+flags.DEFINE_enum(
+    "model",
+    "mlp",
+    ["mlp", "mlp_noskip", "cnn", "softmax"],
+    "Model: the quality bar's MLP (skip: its output reads both hidden layers), the chain MLP without the skip, "
+    "a small CNN, or a single Dense softmax layer.",
 )
+TRAINERS = {**kf.solvers.BY_NAME, **kf.trainers.BY_NAME}
+flags.DEFINE_list("solvers", ["douglas_rachford", "alternating_projections"], f"Any of {', '.join(TRAINERS)}.")
 flags.DEFINE_integer("sweeps", None, "Sweeps per batch (default: each solver's).")
 flags.DEFINE_float("relaxation", 0.5, "Relaxation of (cyclic) Douglas-Rachford.")
 flags.DEFINE_integer("batch", 256, "Samples per batch.")
@@ -56,6 +68,7 @@ flags.DEFINE_integer("train_samples", None, "Train on the first N training sampl
 flags.DEFINE_boolean("jit_compile", True, "Compile the projection updates with XLA (as fit does on one device).")
 flags.DEFINE_boolean("baseline", True, "Also train with Adam.")
 flags.DEFINE_boolean("curve", False, "Also print the test accuracy after every epoch (the first seed's).")
+flags.DEFINE_float("target", 0.9, "Test accuracy for the time-to-target column.")
 FLAGS = flags.FLAGS
 
 ADAM = "adam"
@@ -72,6 +85,8 @@ def load(dataset):
 
 def build_model(name, input_shape):
     inputs = keras.Input(input_shape)
+    if name == "softmax":
+        return keras.Model(inputs, keras.layers.Dense(10)(inputs))
     if name == "cnn":
         h = keras.layers.Conv2D(8, 5, activation="relu")(inputs)
         h = keras.layers.MaxPooling2D(2)(h)
@@ -114,10 +129,14 @@ def measure(config):
     gradient_step = tf.function(lambda a, b: gradient_model.train_step((a, b)), jit_compile=True)
     result["step_seconds"] = median_seconds(gradient_step, (x_batch, y_batch), config["timing_steps"])
 
-    if config["solver"] != ADAM:
-        solver = kf.solvers.get(config["solver"], sweeps=config["sweeps"], relaxation=config["relaxation"])
-        model = kf.wrap(build_model(config["model"], x.shape[1:]))
-        model.compile(optimizer=solver, loss=kf.losses.Margin(), jit_compile=config["jit_compile"])
+    if config["solver"] in kf.trainers.BY_NAME:
+        model = compiled(config, build_model(config["model"], x.shape[1:]))
+        result["update_seconds"] = median_seconds(
+            tf.function(lambda a, b: model.train_step((a, b))), (x_batch, y_batch), config["timing_steps"]
+        )
+    elif config["solver"] != ADAM:
+        solver = optimizer(config)
+        model = compiled(config, build_model(config["model"], x.shape[1:]))
         result["factored"] = model.feasibility_problem(x_batch, y_batch).layout.factored
 
         def update(solver):
@@ -126,7 +145,7 @@ def measure(config):
                 jit_compile=config["jit_compile"],
             )
 
-        one_sweep = kf.solvers.get(config["solver"], sweeps=1, relaxation=config["relaxation"])
+        one_sweep = optimizer({**config, "sweeps": 1})
         calls = config["timing_steps"]
         result["update_seconds"] = median_seconds(update(solver), (x_batch, y_batch), calls)
         first = median_seconds(update(one_sweep), (x_batch, y_batch), calls)
@@ -140,6 +159,21 @@ def _cross_entropy():
     return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
 
+def optimizer(config):
+    """The solver or closed-form trainer `config` names, with its settings."""
+    name, settings = config["solver"], {"sweeps": config["sweeps"], "relaxation": config["relaxation"]}
+    return (kf.trainers.get if name in kf.trainers.BY_NAME else kf.solvers.get)(name, **settings)
+
+
+def compiled(config, model):
+    """`model` wrapped and compiled with `config`'s solver or trainer and its loss."""
+    model = kf.wrap(model)
+    loss = kf.losses.CrossEntropy() if config["solver"] == "explicit_softmax" else kf.losses.Margin()
+    jit_compile = config["jit_compile"] and config["solver"] in kf.solvers.BY_NAME
+    model.compile(optimizer=optimizer(config), loss=loss, metrics=["accuracy"], jit_compile=jit_compile)
+    return model
+
+
 def train(config, seed, train_data, test_data):
     """One fit from seed `seed`: test accuracy, the first batch's seconds and the rest's."""
     keras.utils.set_random_seed(seed)
@@ -147,11 +181,7 @@ def train(config, seed, train_data, test_data):
     if config["solver"] == ADAM:
         model.compile(optimizer=keras.optimizers.Adam(), loss=_cross_entropy(), metrics=["accuracy"])
     else:
-        model = kf.wrap(model)
-        solver = kf.solvers.get(config["solver"], sweeps=config["sweeps"], relaxation=config["relaxation"])
-        model.compile(
-            optimizer=solver, loss=kf.losses.Margin(), metrics=["accuracy"], jit_compile=config["jit_compile"]
-        )
+        model = compiled(config, model)
     clock = BatchClock()
     history = model.fit(
         *train_data,
@@ -167,7 +197,10 @@ def train(config, seed, train_data, test_data):
     compiling = [0] + ([len(sizes) // config["epochs"] - 1] if count % batch else [])
     timed = sizes == batch
     timed[compiling] = False
+    epoch_seconds = [ends[-1] - begin for begin, ends in zip(clock.epoch_starts, clock.epoch_ends) if ends]
+    reached = [i for i, accuracy in enumerate(history.history["val_accuracy"]) if accuracy >= config["target"]]
     return {
+        "target_seconds": sum(epoch_seconds[: reached[0] + 1]) if reached else float("nan"),
         "accuracy": history.history["val_accuracy"][-1],
         "curve": history.history["val_accuracy"],
         "compile_seconds": float(seconds[~timed].sum()),
@@ -177,15 +210,20 @@ def train(config, seed, train_data, test_data):
 
 
 class BatchClock(keras.callbacks.Callback):
-    """The wall time at the start of `fit` and at the end of every batch."""
+    """The wall time at the start of `fit` and of every epoch, and at the end of every batch."""
 
     def on_train_begin(self, logs=None):
-        self.start, self.ends = time.perf_counter(), []
+        self.start, self.ends, self.epoch_starts, self.epoch_ends = time.perf_counter(), [], [], []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch_starts.append(time.perf_counter())
+        self.epoch_ends.append([])
 
     def on_train_batch_end(self, batch, logs=None):
         if logs:
             np.asarray(next(iter(logs.values())))  # waits for the step to finish
         self.ends.append(time.perf_counter())
+        self.epoch_ends[-1].append(self.ends[-1])
 
 
 def row(name, config, result):
@@ -195,10 +233,12 @@ def row(name, config, result):
     accuracies = 100 * np.array(result["accuracy"])
     spread = f" ({accuracies.min():.2f}-{accuracies.max():.2f})" if len(accuracies) > 1 else ""
     sweep = result.get("sweep_seconds")
+    target_seconds = statistics.median(result["target_seconds"])
     cells = [
         name,
         str(config["epochs"]),
         f"{accuracies.mean():.2f}%{spread}",
+        "-" if np.isnan(target_seconds) else f"{target_seconds:.1f}",
         f"{statistics.median(result['compile_seconds']):.1f}",
         f"{epoch_samples * seconds_per_sample:.2f}",
         f"{1 / seconds_per_sample:,.0f}",
@@ -212,9 +252,9 @@ def row(name, config, result):
 
 def main(argv):
     del argv
-    unknown = sorted(set(FLAGS.solvers) - set(kf.solvers.BY_NAME))
+    unknown = sorted(set(FLAGS.solvers) - set(TRAINERS))
     if unknown:
-        raise app.UsageError(f"Unknown solvers {unknown}; choose from {', '.join(kf.solvers.BY_NAME)}.")
+        raise app.UsageError(f"Unknown solvers {unknown}; choose from {', '.join(TRAINERS)}.")
     names = list(FLAGS.solvers) + ([ADAM] if FLAGS.baseline else [])
     print(
         f"{FLAGS.model} on {FLAGS.dataset}, batches of {FLAGS.batch}, {FLAGS.sweeps or 'default'} sweeps, "
@@ -222,10 +262,10 @@ def main(argv):
         f"XLA {'on' if FLAGS.jit_compile else 'off'} for the solvers\n"
     )
     print(
-        "| solver | epochs | test accuracy | compile s | s/epoch | samples/s | peak RSS "
-        "| update ms | sweep ms | sweep / step |"
+        f"| solver | epochs | test accuracy | s to {100 * FLAGS.target:g}% | compile s | s/epoch | samples/s "
+        "| peak RSS | update ms | sweep ms | sweep / step |"
     )
-    print("|---" * 10 + "|")
+    print("|---" * 11 + "|")
     context = multiprocessing.get_context("spawn")
     curves = []
     for name in names:
@@ -241,10 +281,11 @@ def main(argv):
             "timing_steps": FLAGS.timing_steps,
             "train_samples": FLAGS.train_samples,
             "jit_compile": FLAGS.jit_compile,
+            "target": FLAGS.target,
         }
         with context.Pool(1) as pool:
             result = pool.apply(measure, (config,))
-        label = name if name == ADAM else f"{name} ({'factored' if result['factored'] else 'every copy'})"
+        label = name if "factored" not in result else f"{name} ({'factored' if result['factored'] else 'every copy'})"
         print(row(label, config, result), flush=True)
         if FLAGS.curve:
             curves.append(f"{label}: " + ", ".join(f"{100 * a:.2f}" for a in result["curve"][0]))
