@@ -46,7 +46,7 @@ class FeasibleModel(keras.Model):
         `jit_compile="auto"` compiles a projection solver's train step with XLA on a
         single device (the sweeps gain from it) and leaves it off under a distribution
         strategy and for closed-form trainers (ADMM's epoch on the MNIST MLP measured
-        4x slower with XLA on CPU, its Cholesky solves).
+        4 times slower with XLA on CPU).
         """
         if not isinstance(optimizer, (ProjectionAlgorithm, ClosedFormTrainer)):
             raise TypeError(

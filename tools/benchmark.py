@@ -60,6 +60,7 @@ TRAINERS = {**kf.solvers.BY_NAME, **kf.trainers.BY_NAME}
 flags.DEFINE_list("solvers", ["douglas_rachford", "alternating_projections"], f"Any of {', '.join(TRAINERS)}.")
 flags.DEFINE_integer("sweeps", None, "Sweeps per batch (default: each solver's).")
 flags.DEFINE_float("relaxation", 0.5, "Relaxation of (cyclic) Douglas-Rachford.")
+flags.DEFINE_float("gram_decay", None, "ADMM's decay of the earlier batches' Gram sums (default: ADMM's).")
 flags.DEFINE_integer("batch", 256, "Samples per batch.")
 flags.DEFINE_integer("epochs", 1, "Epochs per run.")
 flags.DEFINE_integer("repeats", 1, "Runs per solver, with seeds 0, 1, ...")
@@ -161,7 +162,8 @@ def _cross_entropy():
 
 def optimizer(config):
     """The solver or closed-form trainer `config` names, with its settings."""
-    name, settings = config["solver"], {"sweeps": config["sweeps"], "relaxation": config["relaxation"]}
+    name = config["solver"]
+    settings = {key: config[key] for key in ("sweeps", "relaxation", "gram_decay")}
     return (kf.trainers.get if name in kf.trainers.BY_NAME else kf.solvers.get)(name, **settings)
 
 
@@ -275,6 +277,7 @@ def main(argv):
             "model": FLAGS.model,
             "sweeps": FLAGS.sweeps,
             "relaxation": FLAGS.relaxation,
+            "gram_decay": FLAGS.gram_decay,
             "batch": FLAGS.batch,
             "epochs": FLAGS.epochs,
             "repeats": FLAGS.repeats,
