@@ -56,8 +56,8 @@ def test_rnn_example_reports_accuracy_and_predictions():
     output = run_script(
         "examples/shakespeare_rnn.py",
         "--train_windows=256",
-        "--sweeps=5",
-        "--window=4",
+        "--sweeps=2",
+        "--window=2",
         "--units=8",
         "--embedding_dim=4",
     )

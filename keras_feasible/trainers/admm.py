@@ -113,64 +113,69 @@ class ADMMPlan(TrainingPlan):
         self.tags.update({f"{s.layer.name}/graph_gap": f"feasibility/{s.layer.name}/graph_gap" for s in stages})
 
     def update(self, x, y, cross_replica_sum):
-        trainer, last = self.trainer, len(self.stages) - 1
         reduce = cross_replica_sum or (lambda tree: tree)
-        beta, gamma = trainer.beta, trainer.gamma
-        x = tf.reshape(tf.cast(x, tf.float32), [tf.shape(x)[0], -1])
         weights = [self._weights_of(stage) for stage in self.stages]
-
-        # a[l] is layer l's input (a[0] = x), z[l] its pre-activation; start from a forward pass.
-        a, z = [x], []
-        for stage, (kernel, bias) in zip(self.stages, weights):
-            z.append(_affine(a[-1], kernel, bias))
-            a.append(_activate(z[-1], stage.activation))
-        a.pop()
+        a, z = self._forward(x, weights)
         target = self._target(y, z[-1])
         violated = tf.cast(self.constraint.violated(z[-1], y), tf.float32)
         z[-1] = self._output(z[-1], target, tf.zeros_like(z[-1]))
         multiplier = tf.zeros_like(z[-1])
-
         residuals = []
-        for iteration in range(trainer.sweeps):
+        for iteration in range(self.trainer.sweeps):
             before = a[1:] + z
-            for layer, stage in enumerate(self.stages[:-1]):
-                weights[layer] = self._solve(layer, a[layer], z[layer], weights[layer], reduce)
-                kernel, bias = weights[layer + 1]
-                a[layer + 1] = admm_steps.activation(
-                    kernel,
-                    0.0 if bias is None else bias,
-                    z[layer + 1],
-                    _activate(z[layer], stage.activation),
-                    beta,
-                    gamma,
-                )
-                mapped = _affine(a[layer], *weights[layer])
-                z[layer] = admm_steps.PREACTIVATIONS[stage.activation](a[layer + 1], mapped, beta, gamma)
-            weights[last] = self._solve(last, a[last], z[last], weights[last], reduce)
-            mapped = _affine(a[last], *weights[last])
-            z[last] = self._output(mapped, target, multiplier)
-            if iteration >= trainer.warm_start_iterations:
-                multiplier += beta * (z[last] - mapped)
-            if iteration in (0, trainer.sweeps - 1):
+            multiplier = self._sweep(a, z, weights, target, multiplier, iteration, reduce)
+            if iteration in (0, self.trainer.sweeps - 1):
                 residuals.append(mean_squared_change(a[1:] + z, before))
-
         self._remember(a, z, reduce)
         logs = {
             "residual": residuals[-1],
             "residual_first_sweep": residuals[0],
             "output_violation": tf.reduce_mean(violated),
+            **self._graph_gaps(a, z, weights),
         }
-        for layer, stage in enumerate(self.stages):
-            gaps = [tf.square(z[layer] - _affine(a[layer], *weights[layer]))]
-            if layer < last:
-                gaps.append(tf.square(a[layer + 1] - _activate(z[layer], stage.activation)))
-            logs[f"{stage.layer.name}/graph_gap"] = tf.reduce_mean(tf.concat([tf.reshape(g, [-1]) for g in gaps], 0))
-        new_weights = {}
+        solved = {}
         for stage, (kernel, bias) in zip(self.stages, weights):
-            new_weights[f"{stage.layer.name}/kernel"] = kernel
+            solved[f"{stage.layer.name}/kernel"] = kernel
             if bias is not None:
-                new_weights[f"{stage.layer.name}/bias"] = bias
-        return new_weights, logs
+                solved[f"{stage.layer.name}/bias"] = bias
+        return solved, logs
+
+    def _forward(self, x, weights):
+        """`(a, z)`: `a[l]` is layer l's input (`a[0] = x`), `z[l]` its pre-activation."""
+        a, z = [tf.reshape(tf.cast(x, tf.float32), [tf.shape(x)[0], -1])], []
+        for stage, (kernel, bias) in zip(self.stages, weights):
+            z.append(_affine(a[-1], kernel, bias))
+            a.append(_activate(z[-1], stage.activation))
+        return a[:-1], z
+
+    def _sweep(self, a, z, weights, target, multiplier, iteration, reduce):
+        """One ADMM iteration, input to output, updating `a`, `z` and `weights` in place;
+        returns the new multiplier."""
+        beta, gamma, last = self.trainer.beta, self.trainer.gamma, len(self.stages) - 1
+        for layer, stage in enumerate(self.stages[:-1]):
+            weights[layer] = self._solve(layer, a[layer], z[layer], weights[layer], reduce)
+            kernel, bias = weights[layer + 1]
+            a[layer + 1] = admm_steps.activation(
+                kernel, 0.0 if bias is None else bias, z[layer + 1], _activate(z[layer], stage.activation), beta, gamma
+            )
+            mapped = _affine(a[layer], *weights[layer])
+            z[layer] = admm_steps.PREACTIVATIONS[stage.activation](a[layer + 1], mapped, beta, gamma)
+        weights[last] = self._solve(last, a[last], z[last], weights[last], reduce)
+        mapped = _affine(a[last], *weights[last])
+        z[last] = self._output(mapped, target, multiplier)
+        if iteration >= self.trainer.warm_start_iterations:
+            return multiplier + beta * (z[last] - mapped)
+        return multiplier
+
+    def _graph_gaps(self, a, z, weights):
+        """Per layer, the mean squared violation of `z = a W + b` and `a_next = h(z)`."""
+        gaps = {}
+        for layer, stage in enumerate(self.stages):
+            misses = [tf.square(z[layer] - _affine(a[layer], *weights[layer]))]
+            if layer + 1 < len(self.stages):
+                misses.append(tf.square(a[layer + 1] - _activate(z[layer], stage.activation)))
+            gaps[f"{stage.layer.name}/graph_gap"] = tf.reduce_mean(tf.concat([tf.reshape(m, [-1]) for m in misses], 0))
+        return gaps
 
     def memory_estimate(self):
         fixed, per_sample = {}, {}

@@ -44,12 +44,12 @@ def test_a_small_cnn_learns_mnist_digits(digits):
 
 
 def test_a_small_rnn_learns_next_characters():
-    (x, y), (x_test, y_test) = shakespeare.load_data(window=8)
+    (x, y), (x_test, y_test) = shakespeare.load_data(window=6)
     x_test, y_test = x_test[:2000], y_test[:2000]
     keras.utils.set_random_seed(0)
     rnn = keras.Sequential(
         [
-            keras.Input((8,), dtype="int32"),
+            keras.Input((6,), dtype="int32"),
             keras.layers.Embedding(65, 8),
             keras.layers.SimpleRNN(32, activation="relu"),
             keras.layers.Dense(65),
@@ -58,7 +58,7 @@ def test_a_small_rnn_learns_next_characters():
     before = accuracy(rnn, x_test, y_test)
     model = fit_by_projection(rnn, x[:1024], y[:1024], epochs=2)
     after = accuracy(model, x_test, y_test)
-    assert before < 0.03 and after > before + 0.04, (before, after)  # measured: 1.25% -> 8.1%
+    assert before < 0.03 and after > before + 0.035, (before, after)  # measured: 1.1% -> 6.35%
 
 
 def sign_mlp():
