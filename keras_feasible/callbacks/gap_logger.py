@@ -61,6 +61,11 @@ class FeasibilityGapLogger(keras.callbacks.Callback):
                 "FeasibilityGapLogger watches projection training: fit a model made by kf.wrap(model) "
                 f"and compiled with a keras_feasible solver, not {type(self.model).__name__}."
             )
+        if self.histogram_data is not None and getattr(self.model, "_graph", None) is None:
+            raise ValueError(
+                f"histogram_data needs the operations of a projection solver's problem; {self.model.optimizer!r} "
+                "solves in closed form. Leave histogram_data out (its gaps and weights are still logged)."
+            )
         self._tags = tags
         self._operation_gaps = tf.function(self.model.operation_gaps) if self.histogram_data is not None else None
         self._writer = tf.summary.create_file_writer(os.path.join(self.log_dir, RUN))

@@ -123,3 +123,18 @@ def test_admm_has_no_feasibility_problem_and_takes_no_gradients():
         model.optimizer.apply([tf.zeros([2])], [tf.Variable(tf.zeros([2]))])
     with pytest.raises(ValueError, match="sweeps"):
         kf.ADMM(sweeps=0)
+
+
+def test_the_gap_logger_writes_admm_gaps_and_refuses_operation_histograms(digits, tmp_path):  # noqa: F811
+    (x, y), _ = digits
+    model = kf.wrap(chain(hidden=16))
+    model.compile(optimizer=kf.ADMM(sweeps=2), loss=kf.losses.Margin())
+    logger = kf.callbacks.FeasibilityGapLogger(tmp_path, histograms=True, histogram_data=(x[:8], y[:8]))
+    with pytest.raises(ValueError, match="closed form"):
+        model.fit(x[:256], y[:256], batch_size=256, verbose=0, callbacks=[logger])
+    model.fit(x[:256], y[:256], batch_size=256, verbose=0, callbacks=[kf.callbacks.FeasibilityGapLogger(tmp_path)])
+    events = list((tmp_path / "feasibility").glob("events.out.tfevents.*"))
+    tags = {
+        value.tag for event in tf.compat.v1.train.summary_iterator(str(events[-1])) for value in event.summary.value
+    }
+    assert set(model.feasibility_tags.values()) <= tags
