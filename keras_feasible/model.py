@@ -10,7 +10,7 @@ from keras_feasible import distribute, losses, memory
 from keras_feasible.adapters import ConstraintWrapper, SoftmaxOutput, UnsupportedLayerError
 from keras_feasible.graph import GraphBuilder
 from keras_feasible.solvers import ProjectionAlgorithm
-from keras_feasible.trainers import ClosedFormTrainer
+from keras_feasible.trainers import Trainer
 
 
 @keras.saving.register_keras_serializable(package="keras_feasible")
@@ -29,7 +29,7 @@ class FeasibleModel(keras.Model):
     sweeps its share of the batch and the weights' consensus is all-reduced, so every
     replica writes the same weights; losses, metrics and gaps cover the global batch.
 
-    A closed-form trainer (`kf.ADMM`, `kf.ExplicitSoftmax`) compiles in the solver's
+    A trainer (`kf.ADMM`, `kf.ExplicitSoftmax`, see `kf.trainers`) compiles in the solver's
     place: each `train_step` is then its update, with the same logs, Keras semantics and
     distribution.
 
@@ -41,17 +41,17 @@ class FeasibleModel(keras.Model):
     """
 
     def compile(self, optimizer, loss, metrics=None, jit_compile="auto", **kwargs):
-        """Keras's `compile`, with a projection solver or a closed-form trainer as the optimizer.
+        """Keras's `compile`, with a projection solver or a trainer as the optimizer.
 
         `jit_compile="auto"` compiles a projection solver's train step with XLA on a
         single device (the sweeps gain from it) and leaves it off under a distribution
-        strategy and for closed-form trainers (ADMM's epoch on the MNIST MLP measured
+        strategy and for trainers (ADMM's epoch on the MNIST MLP measured
         4 times slower with XLA on CPU).
         """
-        if not isinstance(optimizer, (ProjectionAlgorithm, ClosedFormTrainer)):
+        if not isinstance(optimizer, (ProjectionAlgorithm, Trainer)):
             raise TypeError(
                 f"A wrapped model trains without gradients: pass a keras_feasible solver such as "
-                f"kf.DouglasRachford(sweeps=50), or a closed-form trainer (kf.ADMM(), kf.ExplicitSoftmax()), "
+                f"kf.DouglasRachford(sweeps=50), or a trainer such as kf.ADMM(), "
                 f"as the optimizer, not {optimizer!r}. To train with gradients instead, use kf.strip(model)."
             )
         if len(self.outputs) != 1:
@@ -59,7 +59,7 @@ class FeasibleModel(keras.Model):
                 f"Training without gradients needs a model with one output; {self.name!r} has {len(self.outputs)}."
             )
         self._memory = None
-        if isinstance(optimizer, ClosedFormTrainer):
+        if isinstance(optimizer, Trainer):
             self._plan = optimizer.plan(self, loss)
             self._graph, self._graph_layers = None, {}
         else:
@@ -81,7 +81,7 @@ class FeasibleModel(keras.Model):
         """`{log key: TensorBoard tag}` of the feasibility logs a train step adds (after
         `compile`): the residual of the first and last sweep, the fraction of samples
         violating the output constraint, and per layer with operations its `graph_gap`
-        and, if it has weights, its `consensus_spread`. A closed-form trainer logs its own
+        and, if it has weights, its `consensus_spread`. A trainer logs its own
         (ADMM: the same kinds, an iteration in place of a sweep, and no spread)."""
         if getattr(self, "_plan", None) is not None:
             return dict(self._plan.tags)
@@ -176,8 +176,8 @@ class FeasibleModel(keras.Model):
         if getattr(self, "_graph", None) is None:
             if getattr(self, "_plan", None) is not None:
                 raise RuntimeError(
-                    f"{self.name!r} is compiled with {self.optimizer!r}, which solves in closed form and has no "
-                    "feasibility problem; compile with a projection solver to get one."
+                    f"{self.name!r} is compiled with {self.optimizer!r}, a trainer with no feasibility "
+                    "problem; compile with a projection solver to get one."
                 )
             raise RuntimeError(f"{self.name!r} has no constraint graph yet: call compile() first.")
         (output,) = self._graph.constraints

@@ -64,7 +64,7 @@ class FeasibilityGapLogger(keras.callbacks.Callback):
         if self.histogram_data is not None and getattr(self.model, "_graph", None) is None:
             raise ValueError(
                 f"histogram_data needs the operations of a projection solver's problem; {self.model.optimizer!r} "
-                "solves in closed form. Leave histogram_data out (its gaps and weights are still logged)."
+                "has no feasibility problem. Leave histogram_data out (its gaps and weights are still logged)."
             )
         self._tags = tags
         self._operation_gaps = tf.function(self.model.operation_gaps) if self.histogram_data is not None else None

@@ -1,4 +1,4 @@
-"""The other seed methods: trainers that solve sub-problems in closed form.
+"""The other seed methods: trainers beside the projection solvers.
 
 `ADMM` (alternating minimisation with Bregman iteration over Dense ReLU chains) and
 `ExplicitSoftmax` (the explicit solution of a softmax output layer, also as the plain
@@ -9,7 +9,7 @@ strategies.
 
 from keras_feasible.solvers import build
 from keras_feasible.trainers.admm import ADMM
-from keras_feasible.trainers.base import ClosedFormTrainer, TrainingPlan
+from keras_feasible.trainers.base import Trainer, TrainingPlan
 from keras_feasible.trainers.chain import Stage, dense_chain
 from keras_feasible.trainers.explicit_softmax import ExplicitSoftmax, explicit_softmax
 

@@ -8,14 +8,14 @@ from keras_feasible.memory import MemoryEstimate
 from keras_feasible.projections.outputs import one_hot
 from keras_feasible.solvers.base import mean_squared_change
 from keras_feasible.trainers import admm_steps
-from keras_feasible.trainers.base import ClosedFormTrainer, TrainingPlan
+from keras_feasible.trainers.base import Trainer, TrainingPlan
 from keras_feasible.trainers.chain import dense_chain
 
 LOSSES = "kf.losses.Margin (the one-vs-all hinge of the paper) or kf.losses.SquaredError / 'mse'"
 
 
 @keras.saving.register_keras_serializable(package="keras_feasible")
-class ADMM(ClosedFormTrainer):
+class ADMM(Trainer):
     """Alternating minimisation with a Bregman (multiplier) update on the output layer.
 
     Each layer `l` gets auxiliary pre-activations `z_l` and activations `a_l` for every
@@ -47,6 +47,8 @@ class ADMM(ClosedFormTrainer):
     >>> model.compile(optimizer=kf.ADMM(), loss=kf.losses.Margin(), metrics=["accuracy"])
     >>> model.fit(x, y, batch_size=256, epochs=5)
     """
+
+    how = "solves for the weights in closed form"
 
     def __init__(self, beta=1.0, gamma=10.0, sweeps=5, warm_start_iterations=2, gram_decay=0.5, ridge=1e-2, name=None):
         if not (beta > 0 and gamma > 0 and ridge > 0):

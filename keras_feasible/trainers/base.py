@@ -1,11 +1,11 @@
-"""What a closed-form trainer is to Keras: an optimizer that takes no gradients."""
+"""What a trainer other than the projection solvers is to Keras: an optimizer that takes no gradients."""
 
 from keras_feasible.solvers.base import GradientFreeOptimizer
 
 
-class ClosedFormTrainer(GradientFreeOptimizer):
-    """A training method that solves sub-problems in closed form instead of iterating
-    projections on every operation (ADMM, the explicit softmax solution).
+class Trainer(GradientFreeOptimizer):
+    """A training method of its own, beside the projection solvers: the closed-form ones
+    (ADMM, the explicit softmax solution) and the other gradient-free seed methods.
 
     Like a projection solver it goes where Keras expects an optimizer, on a model from
     `kf.wrap`: `model.compile(optimizer=kf.ADMM(), loss=kf.losses.Margin())`, then
@@ -15,7 +15,7 @@ class ClosedFormTrainer(GradientFreeOptimizer):
     `model.save()`). Each `train_step` calls the plan's `update`.
     """
 
-    how = "solves for the weights in closed form"
+    how = "trains without gradients"
 
     def plan(self, model, loss):
         """A `TrainingPlan` for the wrapped functional `model` compiled with `loss`."""

@@ -1,4 +1,4 @@
-"""What a layer-wise closed-form method sees of a model: a chain of Dense layers."""
+"""What a layer-wise trainer sees of a model: a chain of Dense layers."""
 
 import collections
 
@@ -59,7 +59,7 @@ def _add(layer, input_shape, stages):
     if isinstance(layer, keras.layers.Dense):
         activation = _activation_name(layer.activation)
         if activation not in ACTIVATIONS:
-            return f"activation {activation!r}; the closed-form updates know {' and '.join(ACTIVATIONS)}"
+            return f"activation {activation!r}; the layer-wise trainers know {' and '.join(ACTIVATIONS)}"
         if len(input_shape) != 2:
             return f"it reads rank-{len(input_shape)} inputs; flatten them first"
         stages.append(Stage(layer, activation))
@@ -72,7 +72,7 @@ def _add(layer, input_shape, stages):
     if activation is None:
         return "not a Dense, activation or Flatten layer"
     if activation not in ACTIVATIONS:
-        return f"activation {activation!r}; the closed-form updates know {' and '.join(ACTIVATIONS)}"
+        return f"activation {activation!r}; the layer-wise trainers know {' and '.join(ACTIVATIONS)}"
     if not stages or stages[-1].activation != "linear":
         return "an activation must follow a Dense layer without one"
     stages[-1] = Stage(stages[-1].layer, activation)

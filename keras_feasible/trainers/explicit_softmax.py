@@ -9,7 +9,7 @@ from keras_feasible.adapters import ConstraintWrapper, UnsupportedLayerError
 from keras_feasible.adapters.base import describe
 from keras_feasible.memory import MemoryEstimate
 from keras_feasible.projections.outputs import one_hot
-from keras_feasible.trainers.base import ClosedFormTrainer, TrainingPlan
+from keras_feasible.trainers.base import Trainer, TrainingPlan
 
 
 def explicit_softmax(features, labels, num_classes=None, use_bias=True, floor=1e-9):
@@ -65,7 +65,7 @@ def softmax_weights(counts, totals, use_bias=True, floor=1e-9):
 
 
 @keras.saving.register_keras_serializable(package="keras_feasible")
-class ExplicitSoftmax(ClosedFormTrainer):
+class ExplicitSoftmax(Trainer):
     """Trains a model's softmax output layer with `explicit_softmax`, through `fit`.
 
     Every batch adds its feature-class co-occurrence counts (the output layer's inputs
@@ -90,6 +90,8 @@ class ExplicitSoftmax(ClosedFormTrainer):
     >>> model.compile(optimizer=kf.DouglasRachford(), loss=kf.losses.Margin(), metrics=["accuracy"])
     >>> model.fit(x, y, batch_size=256, epochs=1)            # then every layer, by projection
     """
+
+    how = "solves for the weights in closed form"
 
     def __init__(self, floor=1e-9, name=None):
         if not floor > 0:
