@@ -8,7 +8,7 @@
 
 Trains the same Keras model on the same data with each solver or closed-form trainer
 (through `kf.wrap` and `model.fit`; the margin loss, or cross-entropy for the explicit
-softmax solution) and with Adam (the unwrapped model, cross-entropy on the logits), each
+softmax solution and the forward gradient) and with Adam (the unwrapped model, cross-entropy on the logits), each
 in a process of its own so that its peak resident memory is its own, and prints a
 Markdown table:
 
@@ -57,10 +57,13 @@ flags.DEFINE_enum(
     "a small CNN, or a single Dense softmax layer.",
 )
 TRAINERS = {**kf.solvers.BY_NAME, **kf.trainers.BY_NAME}
+CROSS_ENTROPY_TRAINERS = ("explicit_softmax", "forward_gradient")
 flags.DEFINE_list("solvers", ["douglas_rachford", "alternating_projections"], f"Any of {', '.join(TRAINERS)}.")
 flags.DEFINE_integer("sweeps", None, "Sweeps per batch (default: each solver's).")
 flags.DEFINE_float("relaxation", 0.5, "Relaxation of (cyclic) Douglas-Rachford.")
 flags.DEFINE_float("gram_decay", None, "ADMM's decay of the earlier batches' Gram sums (default: ADMM's).")
+flags.DEFINE_float("learning_rate", None, "The forward gradient's learning rate (default: its own).")
+flags.DEFINE_integer("directions", None, "The forward gradient's directions per batch (default: its own).")
 flags.DEFINE_integer("batch", 256, "Samples per batch.")
 flags.DEFINE_integer("epochs", 1, "Epochs per run.")
 flags.DEFINE_integer("repeats", 1, "Runs per solver, with seeds 0, 1, ...")
@@ -163,14 +166,14 @@ def _cross_entropy():
 def optimizer(config):
     """The solver or closed-form trainer `config` names, with its settings."""
     name = config["solver"]
-    settings = {key: config[key] for key in ("sweeps", "relaxation", "gram_decay")}
+    settings = {key: config[key] for key in ("sweeps", "relaxation", "gram_decay", "learning_rate", "directions")}
     return (kf.trainers.get if name in kf.trainers.BY_NAME else kf.solvers.get)(name, **settings)
 
 
 def compiled(config, model):
     """`model` wrapped and compiled with `config`'s solver or trainer and its loss."""
     model = kf.wrap(model)
-    loss = kf.losses.CrossEntropy() if config["solver"] == "explicit_softmax" else kf.losses.Margin()
+    loss = kf.losses.CrossEntropy() if config["solver"] in CROSS_ENTROPY_TRAINERS else kf.losses.Margin()
     jit_compile = config["jit_compile"] and config["solver"] in kf.solvers.BY_NAME
     model.compile(optimizer=optimizer(config), loss=loss, metrics=["accuracy"], jit_compile=jit_compile)
     return model
@@ -278,6 +281,8 @@ def main(argv):
             "sweeps": FLAGS.sweeps,
             "relaxation": FLAGS.relaxation,
             "gram_decay": FLAGS.gram_decay,
+            "learning_rate": FLAGS.learning_rate,
+            "directions": FLAGS.directions,
             "batch": FLAGS.batch,
             "epochs": FLAGS.epochs,
             "repeats": FLAGS.repeats,

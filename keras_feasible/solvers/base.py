@@ -39,9 +39,9 @@ class GradientFreeOptimizer(keras.optimizers.Optimizer):
 
     how = "updates weights without gradients"
 
-    def __init__(self, name=None):
-        # Keras optimizers require a learning rate; these have none and never read it.
-        super().__init__(learning_rate=0.0, name=name)
+    def __init__(self, name=None, learning_rate=0.0):
+        # Keras optimizers require a learning rate; most of these have none and never read it.
+        super().__init__(learning_rate=learning_rate, name=name)
 
     def apply(self, grads, trainable_variables=None):
         raise TypeError(

@@ -1,8 +1,9 @@
 """The other seed methods: trainers beside the projection solvers.
 
-`ADMM` (alternating minimisation with Bregman iteration over Dense ReLU chains) and
+`ADMM` (alternating minimisation with Bregman iteration over Dense ReLU chains),
 `ExplicitSoftmax` (the explicit solution of a softmax output layer, also as the plain
-function `explicit_softmax`). Each is a Keras optimizer for a model from `kf.wrap`,
+function `explicit_softmax`) and `ForwardGradient` (descent along forward-mode
+directional derivatives). Each is a Keras optimizer for a model from `kf.wrap`,
 compiled and fitted like the projection solvers, under the same `tf.distribute`
 strategies.
 """
@@ -12,8 +13,9 @@ from keras_feasible.trainers.admm import ADMM
 from keras_feasible.trainers.base import Trainer, TrainingPlan
 from keras_feasible.trainers.chain import Stage, dense_chain
 from keras_feasible.trainers.explicit_softmax import ExplicitSoftmax, explicit_softmax
+from keras_feasible.trainers.forward_gradient import ForwardGradient
 
-BY_NAME = {"admm": ADMM, "explicit_softmax": ExplicitSoftmax}
+BY_NAME = {"admm": ADMM, "explicit_softmax": ExplicitSoftmax, "forward_gradient": ForwardGradient}
 
 
 def get(name, **settings):

@@ -1,0 +1,102 @@
+"""Forward gradients (Baydin et al., 2022): descent along random directions, no backward pass."""
+
+import keras
+import tensorflow as tf
+
+from keras_feasible.memory import MemoryEstimate
+from keras_feasible.trainers.base import Trainer, TrainingPlan
+
+
+def directional_derivatives(model, loss, x, y, values, tangents):
+    """`(loss value, [d_k])`: the mean loss of `model` on `(x, y)` at the trainable weights
+    `values` and its derivative along each direction of `tangents` (a list of lists
+    shaped like `values`), each from one forward-mode pass (`tf.autodiff.ForwardAccumulator`).
+    `loss` is a Keras loss (object or function); the mean is over these samples alone,
+    without the division by the replica count a Keras loss object makes under a strategy."""
+    per_sample = loss.call if isinstance(loss, keras.losses.Loss) else loss
+    frozen = [variable.value for variable in model.non_trainable_variables]
+    value, derivatives = None, []
+    for directions in tangents:
+        with tf.autodiff.ForwardAccumulator(values, directions) as accumulator:
+            prediction, _ = model.stateless_call(values, frozen, x, training=False)
+            value = tf.reduce_mean(per_sample(y, prediction))
+        derivatives.append(accumulator.jvp(value))
+    return value, derivatives
+
+
+@keras.saving.register_keras_serializable(package="keras_feasible")
+class ForwardGradient(Trainer):
+    """Stochastic descent along forward gradients.
+
+    Each batch draws `directions` random directions `v ~ N(0, I)` over the trainable
+    weights; one forward-mode pass per direction gives the loss and its directional
+    derivative `d = grad . v`, and `d v`, an unbiased estimate of the gradient, is
+    averaged over the directions and stepped along with `learning_rate` (a number or a
+    `keras.optimizers.schedules` schedule: the paper's `eta_0 exp(-k t)` is
+    `ExponentialDecay`). No backward pass, so nothing of the forward pass is kept.
+
+    The directions come from a stateless generator seeded by `seed` and the step
+    number: reproducible, and under a `tf.distribute` strategy every replica draws the
+    same ones, so the only cross-replica message is one number per direction (the
+    derivative, summed over the replicas' shares of the batch).
+
+    Trains any wrapped model whose layers forward-mode differentiation goes through,
+    with any Keras loss (a hard threshold passes no derivative, as no gradient).
+
+    Example:
+
+    >>> model.compile(optimizer=kf.ForwardGradient(learning_rate=1e-3), loss="sparse_categorical_crossentropy")
+    """
+
+    how = "steps along forward-mode directional derivatives"
+
+    def __init__(self, learning_rate=1e-3, directions=1, seed=0, name=None):
+        if isinstance(directions, bool) or not isinstance(directions, int) or directions < 1:
+            raise ValueError(f"directions must be a positive integer, got {directions!r}.")
+        super().__init__(name=name, learning_rate=learning_rate)
+        self.directions, self.seed = directions, int(seed)
+
+    def plan(self, model, loss):
+        return ForwardGradientPlan(self, model, keras.losses.get(loss))
+
+    def get_config(self):
+        learning_rate = super().get_config()["learning_rate"]  # a number or a serialised schedule
+        return {"name": self.name, "learning_rate": learning_rate, "directions": self.directions, "seed": self.seed}
+
+
+class ForwardGradientPlan(TrainingPlan):
+    def __init__(self, trainer, model, loss):
+        self.trainer, self.model, self.loss = trainer, model, loss
+        self.weights = {variable.path: variable for variable in model.trainable_variables}
+        self.tags = {}
+
+    def tangents(self, step):
+        """The step's directions, the same on every replica: one draw over all the weights
+        per direction (a draw per weight from the same seed would repeat its numbers)."""
+        variables = list(self.weights.values())
+        sizes = [v.shape.num_elements() for v in variables]
+        directions = []
+        for k in range(self.trainer.directions):
+            seed = [self.trainer.seed, step * self.trainer.directions + k]
+            flat = tf.random.stateless_normal([sum(sizes)], seed=seed, dtype=variables[0].dtype)
+            directions.append([tf.reshape(part, v.shape) for part, v in zip(tf.split(flat, sizes), variables)])
+        return directions
+
+    def update(self, x, y, cross_replica_sum):
+        values = [tf.identity(variable.value) for variable in self.weights.values()]
+        tangents = self.tangents(tf.cast(self.trainer.iterations, tf.int32))
+        _, derivatives = directional_derivatives(self.model, self.loss, x, y, values, tangents)
+        samples = tf.cast(tf.shape(tf.nest.flatten(x)[0])[0], values[0].dtype)
+        if cross_replica_sum is not None:  # the global batch's mean loss: sample-weighted sums
+            totals = cross_replica_sum([samples, [d * samples for d in derivatives]])
+            derivatives = [d / totals[0] for d in totals[1]]
+        rate = self.trainer.learning_rate / self.trainer.directions
+        solved = {}
+        for i, (name, value) in enumerate(zip(self.weights, values)):
+            step = tf.add_n([d * directions[i] for d, directions in zip(derivatives, tangents)])
+            solved[name] = value - tf.cast(rate, value.dtype) * step
+        return solved, {}
+
+    def memory_estimate(self):
+        size = sum(4 * v.shape.num_elements() for v in self.weights.values())
+        return MemoryEstimate({"weights": 3 * size * self.trainer.directions}, {"weights": 0})
