@@ -6,11 +6,11 @@
     python tools/benchmark.py --model=mlp_noskip --solvers=admm,douglas_rachford --epochs=5
     python tools/benchmark.py --model=softmax --solvers=explicit_softmax
 
-Trains the same Keras model on the same data with each solver or closed-form trainer
-(through `kf.wrap` and `model.fit`; the margin loss, or cross-entropy for the explicit
-softmax solution and the forward gradient) and with Adam (the unwrapped model, cross-entropy on the logits), each
-in a process of its own so that its peak resident memory is its own, and prints a
-Markdown table:
+Trains the same Keras model on the same data with each solver or trainer (through
+`kf.wrap` and `model.fit`; the margin loss, or cross-entropy for the explicit softmax
+solution, the forward gradient and rec-LRA) and with Adam (the unwrapped model,
+cross-entropy on the logits), each in a process of its own so that its peak resident
+memory is its own, and prints a Markdown table:
 
 * test accuracy after the last epoch (mean over `--repeats` seeds);
 * s to target: training seconds (compile included, validation left out) until the end
@@ -57,12 +57,12 @@ flags.DEFINE_enum(
     "a small CNN, or a single Dense softmax layer.",
 )
 TRAINERS = {**kf.solvers.BY_NAME, **kf.trainers.BY_NAME}
-CROSS_ENTROPY_TRAINERS = ("explicit_softmax", "forward_gradient")
+CROSS_ENTROPY_TRAINERS = ("explicit_softmax", "forward_gradient", "rec_lra")
 flags.DEFINE_list("solvers", ["douglas_rachford", "alternating_projections"], f"Any of {', '.join(TRAINERS)}.")
 flags.DEFINE_integer("sweeps", None, "Sweeps per batch (default: each solver's).")
 flags.DEFINE_float("relaxation", 0.5, "Relaxation of (cyclic) Douglas-Rachford.")
 flags.DEFINE_float("gram_decay", None, "ADMM's decay of the earlier batches' Gram sums (default: ADMM's).")
-flags.DEFINE_float("learning_rate", None, "The forward gradient's learning rate (default: its own).")
+flags.DEFINE_float("learning_rate", None, "Learning rate of the forward gradient or rec-LRA (default: its own).")
 flags.DEFINE_integer("directions", None, "The forward gradient's directions per batch (default: its own).")
 flags.DEFINE_integer("batch", 256, "Samples per batch.")
 flags.DEFINE_integer("epochs", 1, "Epochs per run.")
