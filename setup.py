@@ -27,7 +27,7 @@ setuptools.setup(
         "absl-py",
     ],
     extras_require={
-        "test": ["pytest"],
+        "test": ["pytest", "pytest-xdist"],
         "mnist1d": ["mnist1d"],
         "plots": ["matplotlib"],
     },
