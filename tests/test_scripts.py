@@ -116,7 +116,7 @@ def test_benchmark_tool_prints_a_row_per_solver_beside_adam():
         accuracy, samples_per_second, peak = (row[i].strip() for i in (2, 6, 7))
         assert 0.0 <= float(accuracy.rstrip("%")) <= 100.0 and float(samples_per_second.replace(",", "")) > 0
         assert float(peak.split()[0]) > 0.1
-    assert float(rows[1][3]) > 0  # ADMM passes 50% within the epoch: seconds to the target
+    assert re.fullmatch(r"\d+\.\d", rows[1][3].strip())  # ADMM reaches the 50% target: the column says when
     assert float(rows[0][10]) > 0 and rows[1][10].strip() == "-"  # a sweep's cost over a gradient step's
 
 
