@@ -9,7 +9,7 @@ from keras_feasible.projections.outputs import one_hot
 from keras_feasible.solvers.base import mean_squared_change
 from keras_feasible.trainers import admm_steps
 from keras_feasible.trainers.base import Trainer, TrainingPlan
-from keras_feasible.trainers.chain import dense_chain
+from keras_feasible.trainers.chain import dense_chain, dense_values, dense_variables
 
 LOSSES = "kf.losses.Margin (the one-vs-all hinge of the paper) or kf.losses.SquaredError / 'mse'"
 
@@ -95,9 +95,7 @@ class ADMMPlan(TrainingPlan):
         self.weights, self.sums = {}, []
         for stage in stages:
             layer = stage.layer
-            self.weights[f"{layer.name}/kernel"] = layer.kernel
-            if layer.use_bias:
-                self.weights[f"{layer.name}/bias"] = layer.bias
+            self.weights.update(dense_variables(layer))
             rows = layer.kernel.shape[0] + layer.use_bias
             self.sums.append(
                 {
@@ -137,9 +135,7 @@ class ADMMPlan(TrainingPlan):
         }
         solved = {}
         for stage, (kernel, bias) in zip(self.stages, weights):
-            solved[f"{stage.layer.name}/kernel"] = kernel
-            if bias is not None:
-                solved[f"{stage.layer.name}/bias"] = bias
+            solved.update(dense_values(stage.layer, kernel, bias))
         return solved, logs
 
     def _forward(self, x, weights):

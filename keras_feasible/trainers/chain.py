@@ -4,7 +4,7 @@ import collections
 
 import keras
 
-from keras_feasible.adapters import ConstraintWrapper, UnsupportedLayerError
+from keras_feasible.adapters import ConstraintWrapper, UnsupportedLayerError, get_adapter
 from keras_feasible.adapters.base import describe
 
 Stage = collections.namedtuple("Stage", "layer activation")
@@ -50,6 +50,16 @@ def dense_chain(model, method):
             f"{method} cannot train {model.name!r}:\n  " + "\n  ".join(problems) + f"\nIt trains {SUPPORTED}."
         )
     return stages
+
+
+def dense_variables(layer):
+    """`{name: variable}` of a Dense layer's weights, named as the constraint graph names them."""
+    return {f"{layer.name}/{key}": v for key, v in get_adapter(layer).parameters(layer).items()}
+
+
+def dense_values(layer, kernel, bias):
+    """`{name: value}` of new weights for a Dense layer (`bias` None when it has none)."""
+    return {f"{layer.name}/kernel": kernel, **({f"{layer.name}/bias": bias} if bias is not None else {})}
 
 
 def _add(layer, input_shape, stages):

@@ -10,6 +10,7 @@ from keras_feasible.adapters.base import describe
 from keras_feasible.memory import MemoryEstimate
 from keras_feasible.projections.outputs import one_hot
 from keras_feasible.trainers.base import Trainer, TrainingPlan
+from keras_feasible.trainers.chain import dense_values, dense_variables
 
 
 def explicit_softmax(features, labels, num_classes=None, use_bias=True, floor=1e-9):
@@ -125,9 +126,7 @@ class ExplicitSoftmaxPlan(TrainingPlan):
         inputs, classes = self.layer.kernel.shape
         self.counts = trainer.add_variable((inputs, classes), name=f"{self.layer.name}_counts")
         self.totals = trainer.add_variable((classes,), name=f"{self.layer.name}_totals")
-        self.weights = {f"{self.layer.name}/kernel": self.layer.kernel}
-        if self.layer.use_bias:
-            self.weights[f"{self.layer.name}/bias"] = self.layer.bias
+        self.weights = dense_variables(self.layer)
         self.tags = {}
 
     def update(self, x, y, cross_replica_sum):
@@ -143,10 +142,7 @@ class ExplicitSoftmaxPlan(TrainingPlan):
         self.counts.assign_add(counts)
         self.totals.assign_add(totals)
         kernel, bias = softmax_weights(self.counts.value, self.totals.value, self.layer.use_bias, self.trainer.floor)
-        solved = {f"{self.layer.name}/kernel": kernel}
-        if bias is not None:
-            solved[f"{self.layer.name}/bias"] = bias
-        return solved, {}
+        return dense_values(self.layer, kernel, bias), {}
 
     def memory_estimate(self):
         inputs, classes = self.layer.kernel.shape

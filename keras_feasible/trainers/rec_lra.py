@@ -7,7 +7,7 @@ from keras_feasible import losses, projections
 from keras_feasible.memory import MemoryEstimate
 from keras_feasible.projections.outputs import one_hot
 from keras_feasible.trainers.base import Trainer, TrainingPlan
-from keras_feasible.trainers.chain import dense_chain
+from keras_feasible.trainers.chain import dense_chain, dense_values, dense_variables
 
 
 @keras.saving.register_keras_serializable(package="keras_feasible")
@@ -81,9 +81,7 @@ class RecLRAPlan(TrainingPlan):
         self.trainer, self.stages, self.constraint = trainer, stages, constraint
         self.weights = {}
         for stage in stages:
-            self.weights[f"{stage.layer.name}/kernel"] = stage.layer.kernel
-            if stage.layer.use_bias:
-                self.weights[f"{stage.layer.name}/bias"] = stage.layer.bias
+            self.weights.update(dense_variables(stage.layer))
         last = len(stages) - 1
         self.feedback, self.direct = {}, {}
         for layer in range(last):
@@ -133,9 +131,8 @@ class RecLRAPlan(TrainingPlan):
             steps[layer] = scale * kernel_step
             if not stage.layer.trainable:
                 continue
-            solved[f"{stage.layer.name}/kernel"] = stage.layer.kernel.value - rate * steps[layer]
-            if stage.layer.use_bias:
-                solved[f"{stage.layer.name}/bias"] = stage.layer.bias.value - rate * scale * bias_step
+            bias = stage.layer.bias.value - rate * scale * bias_step if stage.layer.use_bias else None
+            solved.update(dense_values(stage.layer, stage.layer.kernel.value - rate * steps[layer], bias))
         for layer, matrix in self.feedback.items():
             matrix.assign(matrix - trainer.gamma * rate * tf.transpose(steps[layer + 1]))
         return solved, {}
