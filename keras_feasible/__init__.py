@@ -32,7 +32,7 @@ from keras_feasible.solvers import (
     DifferenceMap,
     DouglasRachford,
 )
-from keras_feasible.trainers import ADMM, ExplicitSoftmax, ForwardGradient, RecLRA, explicit_softmax
+from keras_feasible.trainers import ADMM, Alopex, ExplicitSoftmax, ForwardGradient, RecLRA, explicit_softmax
 from keras_feasible.wrap import strip, wrap
 
 __version__ = "0.1.0"

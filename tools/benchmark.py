@@ -8,7 +8,7 @@
 
 Trains the same Keras model on the same data with each solver or trainer (through
 `kf.wrap` and `model.fit`; the margin loss, or cross-entropy for the explicit softmax
-solution, the forward gradient and rec-LRA) and with Adam (the unwrapped model,
+solution, the forward gradient, rec-LRA and Alopex) and with Adam (the unwrapped model,
 cross-entropy on the logits), each in a process of its own so that its peak resident
 memory is its own, and prints a Markdown table:
 
@@ -52,18 +52,19 @@ flags.DEFINE_enum("dataset", "mnist", ["mnist", "mnist_full", "mnist1d"], "Train
 flags.DEFINE_enum(
     "model",
     "mlp",
-    ["mlp", "mlp_noskip", "cnn", "softmax"],
+    ["mlp", "mlp_noskip", "mlp32", "cnn", "softmax"],
     "Model: the quality bar's MLP (skip: its output reads both hidden layers), the chain MLP without the skip, "
-    "a small CNN, or a single Dense softmax layer.",
+    "the small 784-32-10 MLP, a small CNN, or a single Dense softmax layer.",
 )
 TRAINERS = {**kf.solvers.BY_NAME, **kf.trainers.BY_NAME}
-CROSS_ENTROPY_TRAINERS = ("explicit_softmax", "forward_gradient", "rec_lra")
+CROSS_ENTROPY_TRAINERS = ("explicit_softmax", "forward_gradient", "rec_lra", "alopex")
 flags.DEFINE_list("solvers", ["douglas_rachford", "alternating_projections"], f"Any of {', '.join(TRAINERS)}.")
 flags.DEFINE_integer("sweeps", None, "Sweeps per batch (default: each solver's).")
 flags.DEFINE_float("relaxation", 0.5, "Relaxation of (cyclic) Douglas-Rachford.")
 flags.DEFINE_float("gram_decay", None, "ADMM's decay of the earlier batches' Gram sums (default: ADMM's).")
 flags.DEFINE_float("learning_rate", None, "Learning rate of the forward gradient or rec-LRA (default: its own).")
 flags.DEFINE_integer("directions", None, "The forward gradient's directions per batch (default: its own).")
+flags.DEFINE_float("step", None, "Alopex's step (default: its own).")
 flags.DEFINE_integer("batch", 256, "Samples per batch.")
 flags.DEFINE_integer("epochs", 1, "Epochs per run.")
 flags.DEFINE_integer("repeats", 1, "Runs per solver, with seeds 0, 1, ...")
@@ -76,6 +77,7 @@ flags.DEFINE_float("target", 0.9, "Test accuracy for the time-to-target column."
 FLAGS = flags.FLAGS
 
 ADAM = "adam"
+SETTINGS = ("sweeps", "relaxation", "gram_decay", "learning_rate", "directions", "step")
 
 
 def load(dataset):
@@ -91,6 +93,8 @@ def build_model(name, input_shape):
     inputs = keras.Input(input_shape)
     if name == "softmax":
         return keras.Model(inputs, keras.layers.Dense(10)(inputs))
+    if name == "mlp32":
+        return keras.Model(inputs, keras.layers.Dense(10)(keras.layers.Dense(32, activation="relu")(inputs)))
     if name == "cnn":
         h = keras.layers.Conv2D(8, 5, activation="relu")(inputs)
         h = keras.layers.MaxPooling2D(2)(h)
@@ -166,7 +170,7 @@ def _cross_entropy():
 def optimizer(config):
     """The solver or closed-form trainer `config` names, with its settings."""
     name = config["solver"]
-    settings = {key: config[key] for key in ("sweeps", "relaxation", "gram_decay", "learning_rate", "directions")}
+    settings = {key: config[key] for key in SETTINGS}
     return (kf.trainers.get if name in kf.trainers.BY_NAME else kf.solvers.get)(name, **settings)
 
 
@@ -278,11 +282,7 @@ def main(argv):
             "solver": name,
             "dataset": FLAGS.dataset,
             "model": FLAGS.model,
-            "sweeps": FLAGS.sweeps,
-            "relaxation": FLAGS.relaxation,
-            "gram_decay": FLAGS.gram_decay,
-            "learning_rate": FLAGS.learning_rate,
-            "directions": FLAGS.directions,
+            **{setting: FLAGS[setting].value for setting in SETTINGS},
             "batch": FLAGS.batch,
             "epochs": FLAGS.epochs,
             "repeats": FLAGS.repeats,

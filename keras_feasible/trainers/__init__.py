@@ -10,13 +10,20 @@ strategies.
 
 from keras_feasible.solvers import build
 from keras_feasible.trainers.admm import ADMM
+from keras_feasible.trainers.alopex import Alopex
 from keras_feasible.trainers.base import Trainer, TrainingPlan
 from keras_feasible.trainers.chain import Stage, dense_chain
 from keras_feasible.trainers.explicit_softmax import ExplicitSoftmax, explicit_softmax
 from keras_feasible.trainers.forward_gradient import ForwardGradient
 from keras_feasible.trainers.rec_lra import RecLRA
 
-BY_NAME = {"admm": ADMM, "explicit_softmax": ExplicitSoftmax, "forward_gradient": ForwardGradient, "rec_lra": RecLRA}
+BY_NAME = {
+    "admm": ADMM,
+    "explicit_softmax": ExplicitSoftmax,
+    "forward_gradient": ForwardGradient,
+    "rec_lra": RecLRA,
+    "alopex": Alopex,
+}
 
 
 def get(name, **settings):

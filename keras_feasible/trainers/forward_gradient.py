@@ -5,6 +5,7 @@ import tensorflow as tf
 
 from keras_feasible.memory import MemoryEstimate
 from keras_feasible.trainers.base import Trainer, TrainingPlan
+from keras_feasible.trainers.evaluation import global_mean, sample_losses
 
 
 def directional_derivatives(model, loss, x, y, values, tangents):
@@ -13,13 +14,10 @@ def directional_derivatives(model, loss, x, y, values, tangents):
     shaped like `values`), each from one forward-mode pass (`tf.autodiff.ForwardAccumulator`).
     `loss` is a Keras loss (object or function); the mean is over these samples alone,
     without the division by the replica count a Keras loss object makes under a strategy."""
-    per_sample = loss.call if isinstance(loss, keras.losses.Loss) else loss
-    frozen = [variable.value for variable in model.non_trainable_variables]
     value, derivatives = None, []
     for directions in tangents:
         with tf.autodiff.ForwardAccumulator(values, directions) as accumulator:
-            prediction, _ = model.stateless_call(values, frozen, x, training=False)
-            value = tf.reduce_mean(per_sample(y, prediction))
+            value = tf.reduce_mean(sample_losses(model, loss, x, y, values))
         derivatives.append(accumulator.jvp(value))
     return value, derivatives
 
@@ -87,9 +85,7 @@ class ForwardGradientPlan(TrainingPlan):
         tangents = self.tangents(tf.cast(self.trainer.iterations, tf.int32))
         _, derivatives = directional_derivatives(self.model, self.loss, x, y, values, tangents)
         samples = tf.cast(tf.shape(tf.nest.flatten(x)[0])[0], values[0].dtype)
-        if cross_replica_sum is not None:  # the global batch's mean loss: sample-weighted sums
-            totals = cross_replica_sum([samples, [d * samples for d in derivatives]])
-            derivatives = [d / totals[0] for d in totals[1]]
+        derivatives = global_mean([d * samples for d in derivatives], samples, cross_replica_sum)
         rate = self.trainer.learning_rate / self.trainer.directions
         solved = {}
         for i, (name, value) in enumerate(zip(self.weights, values)):
