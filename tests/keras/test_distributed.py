@@ -17,6 +17,15 @@ def mirrored(replicas):
     return tf.distribute.MirroredStrategy(devices, cross_device_ops=tf.distribute.ReductionToOneDevice())
 
 
+def assert_replicas_identical(strategy, variables):
+    """Each of `variables` holds the same value on every replica of `strategy`."""
+    for variable in variables:
+        copies = [np.asarray(v) for v in strategy.experimental_local_results(variable.value)]
+        assert len(copies) == strategy.num_replicas_in_sync
+        for copy in copies[1:]:
+            np.testing.assert_array_equal(copy, copies[0])
+
+
 def multi_worker_on_local_devices(replicas):
     # One worker with several devices: the collective all-reduce path of multi-worker
     # training. TensorFlow's own tests build it this way; the public constructor gives a
@@ -65,11 +74,7 @@ def test_replicas_hold_one_set_of_weights_the_one_device_computes(strategy, solv
     strategy = strategy()
     alone, alone_history = fitted(tf.distribute.get_strategy(), solver, x[:512], y[:512])
     spread, spread_history = fitted(strategy, solver, x[:512], y[:512])
-    for weight in spread.weights:
-        copies = [np.asarray(v) for v in strategy.experimental_local_results(weight.value)]
-        assert len(copies) == strategy.num_replicas_in_sync
-        for copy in copies[1:]:
-            np.testing.assert_array_equal(copy, copies[0])
+    assert_replicas_identical(strategy, spread.weights)
     assert_same_weights(spread, alone)
     assert_same_logs(spread_history, spread, alone_history, alone)
     assert spread.optimizer.iterations.numpy() == 2  # one per global batch, not per replica

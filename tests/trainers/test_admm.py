@@ -8,7 +8,7 @@ import tensorflow as tf
 
 import keras_feasible as kf
 from tests.keras.conftest import digits, mlp  # noqa: F401 (a fixture)
-from tests.keras.test_distributed import mirrored
+from tests.keras.test_distributed import assert_replicas_identical, mirrored
 
 
 def chain(hidden=32, seed=0):
@@ -38,10 +38,7 @@ def test_replicas_solve_for_the_weights_one_device_solves_for(digits):  # noqa: 
         spread = kf.wrap(chain(hidden=16))
         spread.compile(optimizer=kf.ADMM(sweeps=3), loss=kf.losses.Margin(), metrics=["accuracy"])
     spread_history = spread.fit(x[:512], y[:512], batch_size=256, epochs=1, shuffle=False, verbose=0)
-    for variable in spread.weights + spread.optimizer.variables:
-        copies = [np.asarray(v) for v in strategy.experimental_local_results(variable.value)]
-        assert len(copies) == 2
-        np.testing.assert_array_equal(copies[1], copies[0])
+    assert_replicas_identical(strategy, spread.weights + spread.optimizer.variables)
     for a, b in zip(alone.get_weights(), spread.get_weights()):
         np.testing.assert_allclose(b, a, rtol=1e-3, atol=1e-4)
     keys = ["loss", "accuracy", *alone.feasibility_tags]  # in order: the layer names differ

@@ -9,7 +9,7 @@ import tensorflow as tf
 import keras_feasible as kf
 from keras_feasible.datasets import shakespeare
 from tests.keras.conftest import digits, mlp  # noqa: F401 (a fixture)
-from tests.keras.test_distributed import mirrored
+from tests.keras.test_distributed import assert_replicas_identical, mirrored
 
 
 def softmax(logits):
@@ -66,9 +66,7 @@ def test_replicas_count_their_shares_into_the_same_solution(digits):  # noqa: F8
         model = softmax_layer(784, 10, activation=None)
         model.compile(optimizer=kf.ExplicitSoftmax(), loss=kf.losses.CrossEntropy())
     model.fit(x[:1000], y[:1000], batch_size=250, verbose=0)
-    for variable in model.weights:
-        copies = [np.asarray(v) for v in strategy.experimental_local_results(variable.value)]
-        np.testing.assert_array_equal(copies[1], copies[0])
+    assert_replicas_identical(strategy, model.weights)
     kernel, bias = kf.explicit_softmax(x[:1000], y[:1000])
     np.testing.assert_allclose(model.get_weights()[0], kernel, atol=1e-4)
 

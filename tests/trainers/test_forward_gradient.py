@@ -8,9 +8,7 @@ import tensorflow as tf
 import keras_feasible as kf
 from keras_feasible.trainers.forward_gradient import directional_derivatives
 from tests.keras.conftest import digits, mlp  # noqa: F401 (a fixture)
-from tests.keras.test_distributed import mirrored
-
-CROSS_ENTROPY = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+from tests.trainers.conftest import CROSS_ENTROPY, assert_mirrored_fits_as_one_device, compiled
 
 
 def small_model(seed=0):
@@ -65,19 +63,8 @@ def test_forward_gradient_steps_lower_the_loss_of_a_real_batch(digits):  # noqa:
 
 def test_replicas_draw_the_same_directions_and_step_as_one_device(digits):  # noqa: F811
     (x, y), _ = digits
-    alone = kf.wrap(mlp(hidden=16))
-    alone.compile(optimizer=kf.ForwardGradient(learning_rate=5e-3, directions=2), loss=CROSS_ENTROPY)
-    alone.fit(x[:512], y[:512], batch_size=256, shuffle=False, verbose=0)
-    strategy = mirrored(2)
-    with strategy.scope():
-        spread = kf.wrap(mlp(hidden=16))
-        spread.compile(optimizer=kf.ForwardGradient(learning_rate=5e-3, directions=2), loss=CROSS_ENTROPY)
-    spread.fit(x[:512], y[:512], batch_size=256, shuffle=False, verbose=0)
-    for variable in spread.weights:
-        copies = [np.asarray(v) for v in strategy.experimental_local_results(variable.value)]
-        np.testing.assert_array_equal(copies[1], copies[0])
-    for a, b in zip(alone.get_weights(), spread.get_weights()):
-        np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-6)
+    build = lambda: compiled(mlp(hidden=16), kf.ForwardGradient(learning_rate=5e-3, directions=2))  # noqa: E731
+    assert_mirrored_fits_as_one_device(build, x[:512], y[:512])
 
 
 def test_a_schedule_travels_with_the_saved_model(digits, tmp_path):  # noqa: F811

@@ -6,13 +6,12 @@ import numpy as np
 
 import keras_feasible as kf
 from tests.keras.conftest import digits, mlp  # noqa: F401 (a fixture)
-from tests.keras.test_distributed import mirrored
+from tests.trainers.conftest import assert_mirrored_fits_as_one_device
+from tests.trainers.conftest import compiled as compiled_with
 
 
 def compiled(model, **settings):
-    model = kf.wrap(model)
-    model.compile(optimizer=kf.RecLRA(**settings), loss=kf.losses.CrossEntropy(), metrics=["accuracy"])
-    return model
+    return compiled_with(model, kf.RecLRA(**settings), kf.losses.CrossEntropy())
 
 
 def test_local_updates_lower_the_loss_of_a_real_batch_and_learn_digits(digits):  # noqa: F811
@@ -28,17 +27,7 @@ def test_local_updates_lower_the_loss_of_a_real_batch_and_learn_digits(digits): 
 
 def test_replicas_update_as_one_device_and_keep_one_feedback(digits):  # noqa: F811
     (x, y), _ = digits
-    alone = compiled(mlp(hidden=16))
-    alone.fit(x[:512], y[:512], batch_size=256, shuffle=False, verbose=0)
-    strategy = mirrored(2)
-    with strategy.scope():
-        spread = compiled(mlp(hidden=16))
-    spread.fit(x[:512], y[:512], batch_size=256, shuffle=False, verbose=0)
-    for variable in spread.weights + spread.optimizer.variables:
-        copies = [np.asarray(v) for v in strategy.experimental_local_results(variable.value)]
-        np.testing.assert_array_equal(copies[1], copies[0])
-    for a, b in zip(alone.get_weights() + alone.optimizer.variables, spread.get_weights() + spread.optimizer.variables):
-        np.testing.assert_allclose(np.asarray(b), np.asarray(a), rtol=1e-4, atol=1e-6)
+    assert_mirrored_fits_as_one_device(lambda: compiled(mlp(hidden=16)), x[:512], y[:512])
 
 
 def test_feedback_matrices_follow_the_seed_and_survive_saving(digits, tmp_path):  # noqa: F811
