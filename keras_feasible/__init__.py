@@ -16,7 +16,8 @@ Packages, each knowing only the ones before it in this list:
 * `solvers`: the projection algorithms (AP, AR, DR, DM, CP, cyclic DR) over partitions.
 * `graph`: a network as constraint sets, and the feasibility problem of one batch.
 * `adapters`: Keras layers to constraint sets, through a registry of adapters.
-* `trainers`: the closed-form methods, `ADMM` and `ExplicitSoftmax` (`explicit_softmax`).
+* `trainers`: the other seed methods: closed-form (`ADMM`, `ExplicitSoftmax`), local
+  (`RecLRA`), forward-mode (`ForwardGradient`) and loss-only (`Alopex`, `Neuroevolution`).
 * `losses`, `FeasibleModel`, `wrap`, `strip`: the Keras face; `callbacks`: feasibility
   gaps in TensorBoard and a stopping rule on them. `datasets`: bundled data.
 """
@@ -32,7 +33,15 @@ from keras_feasible.solvers import (
     DifferenceMap,
     DouglasRachford,
 )
-from keras_feasible.trainers import ADMM, Alopex, ExplicitSoftmax, ForwardGradient, RecLRA, explicit_softmax
+from keras_feasible.trainers import (
+    ADMM,
+    Alopex,
+    ExplicitSoftmax,
+    ForwardGradient,
+    Neuroevolution,
+    RecLRA,
+    explicit_softmax,
+)
 from keras_feasible.wrap import strip, wrap
 
 __version__ = "0.1.0"

@@ -8,7 +8,7 @@
 
 Trains the same Keras model on the same data with each solver or trainer (through
 `kf.wrap` and `model.fit`; the margin loss, or cross-entropy for the explicit softmax
-solution, the forward gradient, rec-LRA and Alopex) and with Adam (the unwrapped model,
+solution, the forward gradient, rec-LRA, Alopex and neuroevolution) and with Adam (the unwrapped model,
 cross-entropy on the logits), each in a process of its own so that its peak resident
 memory is its own, and prints a Markdown table:
 
@@ -57,7 +57,7 @@ flags.DEFINE_enum(
     "the small 784-32-10 MLP, a small CNN, or a single Dense softmax layer.",
 )
 TRAINERS = {**kf.solvers.BY_NAME, **kf.trainers.BY_NAME}
-CROSS_ENTROPY_TRAINERS = ("explicit_softmax", "forward_gradient", "rec_lra", "alopex")
+CROSS_ENTROPY_TRAINERS = ("explicit_softmax", "forward_gradient", "rec_lra", "alopex", "neuroevolution")
 flags.DEFINE_list("solvers", ["douglas_rachford", "alternating_projections"], f"Any of {', '.join(TRAINERS)}.")
 flags.DEFINE_integer("sweeps", None, "Sweeps per batch (default: each solver's).")
 flags.DEFINE_float("relaxation", 0.5, "Relaxation of (cyclic) Douglas-Rachford.")
@@ -65,6 +65,9 @@ flags.DEFINE_float("gram_decay", None, "ADMM's decay of the earlier batches' Gra
 flags.DEFINE_float("learning_rate", None, "Learning rate of the forward gradient or rec-LRA (default: its own).")
 flags.DEFINE_integer("directions", None, "The forward gradient's directions per batch (default: its own).")
 flags.DEFINE_float("step", None, "Alopex's step (default: its own).")
+flags.DEFINE_integer("population", None, "Neuroevolution's population (default: its own).")
+flags.DEFINE_integer("parents", None, "Neuroevolution's parents (default: its own).")
+flags.DEFINE_float("sigma", None, "Neuroevolution's mutation scale (default: its own).")
 flags.DEFINE_integer("batch", 256, "Samples per batch.")
 flags.DEFINE_integer("epochs", 1, "Epochs per run.")
 flags.DEFINE_integer("repeats", 1, "Runs per solver, with seeds 0, 1, ...")
@@ -77,7 +80,17 @@ flags.DEFINE_float("target", 0.9, "Test accuracy for the time-to-target column."
 FLAGS = flags.FLAGS
 
 ADAM = "adam"
-SETTINGS = ("sweeps", "relaxation", "gram_decay", "learning_rate", "directions", "step")
+SETTINGS = (
+    "sweeps",
+    "relaxation",
+    "gram_decay",
+    "learning_rate",
+    "directions",
+    "step",
+    "population",
+    "parents",
+    "sigma",
+)
 
 
 def load(dataset):

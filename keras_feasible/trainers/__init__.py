@@ -2,8 +2,9 @@
 
 `ADMM` (alternating minimisation with Bregman iteration over Dense ReLU chains),
 `ExplicitSoftmax` (the explicit solution of a softmax output layer, also as the plain
-function `explicit_softmax`) and `ForwardGradient` (descent along forward-mode
-directional derivatives). Each is a Keras optimizer for a model from `kf.wrap`,
+function `explicit_softmax`), `ForwardGradient` (descent along forward-mode
+directional derivatives), `RecLRA` (local targets through feedback matrices), `Alopex`
+(correlation-guided +-step moves) and `Neuroevolution` (a genetic algorithm). Each is a Keras optimizer for a model from `kf.wrap`,
 compiled and fitted like the projection solvers, under the same `tf.distribute`
 strategies.
 """
@@ -15,6 +16,7 @@ from keras_feasible.trainers.base import Trainer, TrainingPlan
 from keras_feasible.trainers.chain import Stage, dense_chain
 from keras_feasible.trainers.explicit_softmax import ExplicitSoftmax, explicit_softmax
 from keras_feasible.trainers.forward_gradient import ForwardGradient
+from keras_feasible.trainers.neuroevolution import Neuroevolution
 from keras_feasible.trainers.rec_lra import RecLRA
 
 BY_NAME = {
@@ -23,6 +25,7 @@ BY_NAME = {
     "forward_gradient": ForwardGradient,
     "rec_lra": RecLRA,
     "alopex": Alopex,
+    "neuroevolution": Neuroevolution,
 }
 
 
