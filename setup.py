@@ -27,7 +27,7 @@ setuptools.setup(
         "absl-py",
     ],
     extras_require={
-        "test": ["pytest", "pytest-xdist"],
+        "test": ["pytest", "pytest-xdist", "hypothesis"],
         "mnist1d": ["mnist1d"],
         "plots": ["matplotlib"],
     },

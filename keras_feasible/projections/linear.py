@@ -1,11 +1,14 @@
 """Linear primitives: identity (consensus), sum and the bilinear dot product."""
 
+import numpy as np
 import tensorflow as tf
 
 from keras_feasible.projections.base import Primitive
 
 # Keeps the dot-product multiplier t strictly inside (-1, 1), where 1/(1 -+ t) stays finite.
 _MULTIPLIER_BOUND = 1.0 - 1e-6
+# Magnitudes up to this one square and sum without overflow in float32; larger ones are scaled.
+_UNSCALED_UP_TO = 2.0**32
 
 
 def consensus(copies, axis=0):
@@ -66,16 +69,17 @@ class Dot(Primitive):
         return tf.reduce_sum(a * b, axis=-1)
 
     def project(self, a, b, z):
-        s = a + b
-        m = a - b
-        s2 = tf.reduce_sum(tf.square(s), axis=-1)
-        m2 = tf.reduce_sum(tf.square(m), axis=-1)
-        t = dot_multiplier(s2, m2, z, self.newton_steps)
+        scale = _scale_for(a, b, axis=-1)
+        s, m = a + b, a - b
+        s2 = tf.reduce_sum(tf.square(s * (1.0 / scale)), axis=-1)
+        m2 = tf.reduce_sum(tf.square(m * (1.0 / scale)), axis=-1)
+        scale = scale[..., 0]
+        t = dot_multiplier(s2, m2, z, self.newton_steps, scale)
         scale_s = (0.5 / (1.0 - t))[..., None]
         scale_m = (0.5 / (1.0 + t))[..., None]
         a_new = scale_s * s + scale_m * m
         b_new = scale_s * s - scale_m * m
-        return a_new, b_new, _rotated_dot(s2, m2, t)
+        return a_new, b_new, _rotated_dot(s2, m2, t, scale)
 
     def project_with_constant(self, constant, b, z):
         """Projection onto the graph `{(b, z) : z = constant . b}` of `b -> constant . b`.
@@ -83,8 +87,9 @@ class Dot(Primitive):
         The argument that is data (or a frozen weight) is not a variable: the graph is then
         a hyperplane with normal (constant, -1), and b moves by t * constant, z by -t, with
         t = (z - constant . b) / (1 + |constant|^2). `constant` may broadcast against `b`.
+        Large operands are scaled by a power of two first (exact), so nothing overflows.
         """
-        t = (z - tf.reduce_sum(constant * b, axis=-1)) / (1.0 + tf.reduce_sum(tf.square(constant), axis=-1))
+        t = _constant_multiplier(constant, b, z)
         return b + t[..., None] * constant, z - t
 
     def project_shared(self, x, w, z, constant=()):
@@ -99,37 +104,86 @@ class Dot(Primitive):
         the moved columns `[units, in]`, and the moved `z`. Arguments named in `constant`
         ("x", "w") are constants (`project_with_constant`) and come back unchanged.
         """
-        products = tf.matmul(x, w, transpose_b=True)
         if "x" in constant and "w" in constant:
-            return x, w, products
+            return x, w, tf.matmul(x, w, transpose_b=True)
         rows, units = (tf.cast(tf.shape(v)[0], x.dtype) for v in (x, w))
+        # One power of two for the whole layer: exact, and 1 unless magnitudes would overflow.
+        scale = _scale_for(tf.abs(x), tf.abs(w), axis=None)
+        x, w = x * (1.0 / scale), w * (1.0 / scale)  # a product, cheaper than a quotient, and as exact
+        products = tf.matmul(x, w, transpose_b=True)
         x2 = tf.reduce_sum(tf.square(x), axis=-1, keepdims=True)
         w2 = tf.reduce_sum(tf.square(w), axis=-1)
         if constant:
-            t = (z - products) / (1.0 + (x2 if "x" in constant else w2))
+            unit = tf.square(1.0 / scale)  # the 1 of 1 + |constant|^2, scaled; 0 only where that 1 is negligible
+            t = _scaled_quotient(z / scale / scale - products, unit + (x2 if "x" in constant else w2), z)
             if "x" in constant:
-                return x, w + tf.matmul(t, x, transpose_a=True) / rows, z - t
-            return x + tf.matmul(t, w) / units, w, z - t
+                return x * scale, (w + tf.matmul(t, x, transpose_a=True) / rows) * scale, z - t
+            return (x + tf.matmul(t, w) / units) * scale, w * scale, z - t
         s2 = x2 + w2 + 2.0 * products
         m2 = tf.maximum(x2 + w2 - 2.0 * products, 0.0)  # |x - w|^2, which rounding may push below 0
-        t = dot_multiplier(s2, m2, z, self.newton_steps)
-        scale = 1.0 / (1.0 - tf.square(t))
-        cross = t * scale
-        moved_x = x * tf.reduce_mean(scale, axis=1, keepdims=True) + tf.matmul(cross, w) / units
-        moved_w = w * tf.reduce_mean(scale, axis=0)[:, None] + tf.matmul(cross, x, transpose_a=True) / rows
-        return moved_x, moved_w, _rotated_dot(s2, m2, t)
+        t = dot_multiplier(s2, m2, z, self.newton_steps, scale)
+        inverse = 1.0 / (1.0 - tf.square(t))
+        cross = t * inverse
+        moved_x = x * tf.reduce_mean(inverse, axis=1, keepdims=True) + tf.matmul(cross, w) / units
+        moved_w = w * tf.reduce_mean(inverse, axis=0)[:, None] + tf.matmul(cross, x, transpose_a=True) / rows
+        return moved_x * scale, moved_w * scale, _rotated_dot(s2, m2, t, scale)
 
 
-def _rotated_dot(s2, m2, t):
-    """a'.b' for the multiplier t, written with |s|^2 = |a+b|^2 and |m|^2 = |a-b|^2."""
-    return 0.25 * (s2 / tf.square(1.0 - t) - m2 / tf.square(1.0 + t))
+def _rotated_dot(s2, m2, t, scale):
+    """a'.b' for the multiplier t, from |a+b|^2 and |a-b|^2 given divided by `scale`^2;
+    clipped to the finite range, which only a degenerate query (a = -b, z huge) leaves."""
+    largest = a_large_finite(t.dtype)
+    dot = 0.25 * (s2 / tf.square(1.0 - t) - m2 / tf.square(1.0 + t))
+    return tf.clip_by_value(dot * scale * scale, -largest, largest)
 
 
-def dot_multiplier(s2, m2, z, newton_steps=12):
+def a_large_finite(dtype):
+    return tf.constant(np.finfo(dtype.as_numpy_dtype).max, dtype)
+
+
+def _scale_for(a, b, axis):
+    """A power of two that brings the largest magnitude of `a` and `b` (along `axis`, kept;
+    or over all) down to `_UNSCALED_UP_TO`, or 1 when it is there already. Dividing by a
+    power of two is exact, so the scaled formulas round exactly as the plain ones wherever
+    those would not overflow."""
+    largest = tf.maximum(
+        tf.reduce_max(tf.abs(a), axis=axis, keepdims=axis is not None),
+        tf.reduce_max(tf.abs(b), axis=axis, keepdims=axis is not None),
+    )
+    return power_of_two_above(largest / _UNSCALED_UP_TO)
+
+
+def power_of_two_above(magnitude):
+    """The least power of two above `magnitude` (float32 or float64), at least 1, built
+    from the exponent bits, so it is exactly a power of two."""
+    shift, bias, integer = (52, 1023, tf.int64) if magnitude.dtype == tf.float64 else (23, 127, tf.int32)
+    exponent = tf.bitwise.right_shift(tf.bitcast(magnitude, integer), shift)  # biased; magnitude >= 0
+    power = tf.clip_by_value(exponent - (bias - 1), 0, bias)  # magnitude < 2^(exponent - bias + 1)
+    return tf.bitcast(tf.bitwise.left_shift(power + bias, shift), magnitude.dtype)
+
+
+def _constant_multiplier(constant, b, z):
+    """`(z - constant . b) / (1 + |constant|^2)`, scaled so that nothing overflows."""
+    scale = _scale_for(constant, b, axis=-1)
+    constant_scaled, b_scaled = constant / scale, b / scale
+    scale = scale[..., 0]
+    unit = tf.square(1.0 / scale)
+    numerator = z / scale / scale - tf.reduce_sum(constant_scaled * b_scaled, axis=-1)
+    return _scaled_quotient(numerator, unit + tf.reduce_sum(tf.square(constant_scaled), axis=-1), z)
+
+
+def _scaled_quotient(numerator, denominator, fallback):
+    """numerator / denominator, or `fallback` where the denominator underflowed to zero
+    (a constant so small beside the other operand that the step is z itself)."""
+    return tf.where(denominator > 0.0, numerator / tf.where(denominator > 0.0, denominator, 1.0), fallback)
+
+
+def dot_multiplier(s2, m2, z, newton_steps=12, scale=1.0):
     """The multiplier t of the dot-product projection, from |a+b|^2, |a-b|^2 and z.
 
     Exposed separately because the factored sweeps (which never form a and b per node)
-    get s2 and m2 from matrix products and need only t.
+    get s2 and m2 from matrix products and need only t. With large operands, s2 and m2
+    come divided by `scale`^2 (a power of two), and so is the equation solved.
 
     Newton's method runs on g(t) (1 - t^2)^2, a quartic with the same single root in
     (-1, 1) but no poles at +-1: on g itself, a first step that lands near a pole creeps
@@ -142,10 +196,13 @@ def dot_multiplier(s2, m2, z, newton_steps=12):
     upper = tf.fill(tf.shape(z), tf.constant(_MULTIPLIER_BOUND, z.dtype))
     lower = -upper
     t = tf.zeros_like(z)
+    inverse = 1.0 / scale
+    unit = inverse * inverse
     for _ in range(newton_steps):
         u = 1.0 - tf.square(t)
-        g = a * tf.square(1.0 + t) - m * tf.square(1.0 - t) + (t - z) * tf.square(u)
-        slope = 2.0 * (a * (1.0 + t) + m * (1.0 - t)) + tf.square(u) - 4.0 * t * (t - z) * u
+        offset = (t - z) * inverse * inverse
+        g = a * tf.square(1.0 + t) - m * tf.square(1.0 - t) + offset * tf.square(u)
+        slope = 2.0 * (a * (1.0 + t) + m * (1.0 - t)) + unit * tf.square(u) - 4.0 * t * offset * u
         lower = tf.where(g < 0.0, t, lower)
         upper = tf.where(g > 0.0, t, upper)
         step = t - g / slope
