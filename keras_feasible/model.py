@@ -6,11 +6,14 @@ import keras
 import tensorflow as tf
 from keras.src.utils import tracking
 
-from keras_feasible import distribute, losses, memory
+from keras_feasible import distribute, losses, memory, validation
 from keras_feasible.adapters import ConstraintWrapper, SoftmaxOutput, UnsupportedLayerError
 from keras_feasible.graph import GraphBuilder
 from keras_feasible.solvers import ProjectionAlgorithm
 from keras_feasible.trainers import Trainer
+
+# The log of the fraction of batches whose update held NaN or infinity and was not applied.
+NON_FINITE_UPDATES = "non_finite_updates"
 
 
 @keras.saving.register_keras_serializable(package="keras_feasible")
@@ -28,6 +31,8 @@ class FeasibleModel(keras.Model):
     so is `test_step`, less those gaps. Under a `tf.distribute` strategy each replica
     sweeps its share of the batch and the weights' consensus is all-reduced, so every
     replica writes the same weights; losses, metrics and gaps cover the global batch.
+    An update holding NaN or infinity is not applied (the weights and the optimizer's
+    state stay as they were) and is counted in the `non_finite_updates` log.
 
     A trainer (`kf.ADMM`, `kf.ExplicitSoftmax`, see `kf.trainers`) compiles in the solver's
     place: each `train_step` is then its update, with the same logs, Keras semantics and
@@ -82,10 +87,13 @@ class FeasibleModel(keras.Model):
         `compile`): the residual of the first and last sweep, the fraction of samples
         violating the output constraint, and per layer with operations its `graph_gap`
         and, if it has weights, its `consensus_spread`. A trainer logs its own
-        (ADMM: the same kinds, an iteration in place of a sweep, and no spread)."""
+        (ADMM: the same kinds, an iteration in place of a sweep, and no spread). Both
+        add `non_finite_updates`, the fraction of batches whose update held NaN or
+        infinity and was not applied."""
         if getattr(self, "_plan", None) is not None:
-            return dict(self._plan.tags)
+            return {**self._plan.tags, NON_FINITE_UPDATES: "feasibility/non_finite_updates"}
         tags = {
+            NON_FINITE_UPDATES: "feasibility/non_finite_updates",
             "residual": "feasibility/residual_last_sweep",
             "residual_first_sweep": "feasibility/residual_first_sweep",
             "output_violation": "feasibility/output_violation",
@@ -102,23 +110,42 @@ class FeasibleModel(keras.Model):
         if self.built:
             self.optimizer.build(self.trainable_variables)
 
-    def fit(self, *args, **kwargs):
-        """Keras's `fit`.
+    def fit(self, *args, non_finite="raise", **kwargs):
+        """Keras's `fit`, with its data checked first.
 
-        Before training, it checks that the sweeps of a batch fit in the memory free
-        (`memory_estimate`) and raises a `MemoryError` naming the largest batch that does,
-        where the batch size is known (arrays, or a dataset of static batch size).
+        The labels must match the output (class ids in range, or rows of its shape), and
+        samples holding NaN or infinity raise a `ValueError` naming the first such row, or
+        with `non_finite="drop"` are left out (their number is warned about and kept in
+        `non_finite_samples_dropped`; a dataset's are dropped, and counted, as its
+        batches are read, so once per epoch). An
+        empty dataset or a batch size below one raises. Before training, it checks that
+        the sweeps of a batch fit in the memory free (`memory_estimate`) and raises a
+        `MemoryError` naming the largest batch that does, where the batch size is known
+        (arrays, or a dataset of static batch size).
         """
+        validation.check_non_finite_option(non_finite)
         arguments = inspect.signature(keras.Model.fit).bind(self, *args, **kwargs).arguments
+        arguments.pop("self")
+        validation.check_batch_size(arguments.get("batch_size"))
         x = arguments.get("x")
+        self.non_finite_samples_dropped, dropped_from_dataset = 0, None
         if isinstance(x, tf.data.Dataset):
+            arguments["x"], dropped_from_dataset = validation.checked_dataset(self, x, non_finite)
             batch_size = tf.nest.flatten(x.element_spec)[0].shape[0]
         elif all(hasattr(t, "shape") for t in tf.nest.flatten(x)):
-            batch_size = min(arguments.get("batch_size") or 32, len(tf.nest.flatten(x)[0]))
+            arguments["x"], arguments["y"], self.non_finite_samples_dropped = validation.check_arrays(
+                self, x, arguments.get("y"), non_finite
+            )
+            batch_size = min(arguments.get("batch_size") or 32, len(tf.nest.flatten(arguments["x"])[0]))
         else:
             batch_size = None
         memory.check(self, batch_size)
-        return super().fit(*args, **kwargs)
+        try:
+            return super().fit(**arguments)
+        finally:
+            if dropped_from_dataset is not None:
+                self.non_finite_samples_dropped = int(dropped_from_dataset.numpy())
+                validation.warn_of_dropped(self.non_finite_samples_dropped, "the dataset's")
 
     def memory_estimate(self):
         """A `kf.memory.MemoryEstimate` of what the compiled solver's sweeps hold per layer:
@@ -142,14 +169,23 @@ class FeasibleModel(keras.Model):
         self._loss_tracker.update_state(loss * replicas, sample_weight=samples)
 
         if self._plan is None:
+            state, before = [], []
             weights, feasibility = self._projection_update(x, y)
             variables = self._graph_weights
         else:
+            state = [v for v in self.optimizer.variables if v is not self.optimizer.iterations]
+            before = [tf.identity(v.value) for v in state]
             weights, feasibility = self._plan.update(x, y, distribute.cross_replica_sum())
             variables = self._plan.weights
-        # Every replica computed the same weights: the sums they are solved from are all-reduced.
+        # Every replica computed the same weights (the sums they are solved from are
+        # all-reduced), so all agree on whether to keep them; a non-finite update is not applied.
+        checks = [tf.reduce_all(tf.math.is_finite(value)) for value in weights.values()]
+        finite = tf.reduce_all(tf.stack(checks)) if checks else tf.constant(True)
         for name, value in weights.items():
-            variables[name].assign(value)
+            variables[name].assign(tf.where(finite, value, variables[name].value))
+        for variable, value in zip(state, before):
+            variable.assign(tf.where(finite, variable.value, value))
+        feasibility = {**feasibility, NON_FINITE_UPDATES: 1.0 - tf.cast(finite, tf.float32)}
         self.optimizer.iterations.assign_add(1)
 
         # Per-replica means weighted by samples: all-reduced below, they are the global batch's.

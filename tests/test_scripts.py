@@ -31,7 +31,7 @@ def test_mnist_example_trains_reports_test_accuracy_and_logs_for_tensorboard(tmp
     pytest.importorskip("matplotlib")
     picture = tmp_path / "gaps.png"
     output = run_script("tools/plot_feasibility.py", f"--logdir={logs}", f"--out={picture}")
-    assert f"wrote {picture}: 9 tags" in output  # 3 batch-wide, 2 for each of 3 Dense layers
+    assert f"wrote {picture}: 10 tags" in output  # 4 batch-wide, 2 for each of 3 Dense layers
     assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

@@ -23,13 +23,14 @@ def output_layer(model):
 
 
 def expected_tags(model):
-    """Three batch-wide tags, and two for each Dense layer (named by Keras's counters)."""
+    """Four batch-wide tags, and two for each Dense layer (named by Keras's counters)."""
     layers = {weight.path.split("/")[0] for weight in model.weights}
     per_layer = {f"feasibility/{layer}/{kind}" for layer in layers for kind in ("graph_gap", "consensus_spread")}
     return {
         "feasibility/residual_last_sweep",
         "feasibility/residual_first_sweep",
         "feasibility/output_violation",
+        "feasibility/non_finite_updates",
     } | per_layer
 
 
@@ -94,7 +95,7 @@ def logged(digits, tmp_path_factory):
 
 def test_the_feasibility_tags_name_every_layer_with_operations():
     model = compiled()
-    assert len(model.feasibility_tags) == 3 + 2 * 3
+    assert len(model.feasibility_tags) == 4 + 2 * 3
     assert set(model.feasibility_tags.values()) == expected_tags(model)
 
 

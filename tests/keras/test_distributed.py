@@ -53,7 +53,7 @@ def assert_same_logs(history, model, reference_history, reference):
     """Loss, accuracy and every feasibility gap, matched in order (layer names differ)."""
     keys = ["loss", "accuracy", *model.feasibility_tags]
     reference_keys = ["loss", "accuracy", *reference.feasibility_tags]
-    assert len(keys) == len(reference_keys) == 2 + 3 + 2 * 3
+    assert len(keys) == len(reference_keys) == 2 + 4 + 2 * 3  # 4: non_finite_updates and the residuals, violation
     for key, reference_key in zip(keys, reference_keys):
         np.testing.assert_allclose(
             history.history[key], reference_history.history[reference_key], rtol=1e-4, atol=1e-12, err_msg=key

@@ -241,17 +241,6 @@ def test_backup_and_restore_resumes_an_interrupted_fit_where_it_stopped(digits, 
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
-def test_terminate_on_nan_stops_training_right_after_a_bad_batch(digits):
-    (x, y), _ = digits
-    x = x[:1024].copy()
-    x[:256] = np.nan
-    batches = []
-    counter = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: batches.append(batch))
-    fitted(mlp(), x, y[:1024], epochs=3, callbacks=[keras.callbacks.TerminateOnNaN(), counter])
-    # Keras hands batch logs to callbacks up to one step late: of 12 batches, at most 2 run.
-    assert batches in ([0], [0, 1])
-
-
 def test_tensorboard_steps_follow_the_solver_iterations(digits, tmp_path):
     (x, y), (x_test, y_test) = digits
     fitted(
