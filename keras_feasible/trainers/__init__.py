@@ -4,9 +4,9 @@
 `ExplicitSoftmax` (the explicit solution of a softmax output layer, also as the plain
 function `explicit_softmax`), `ForwardGradient` (descent along forward-mode
 directional derivatives), `RecLRA` (local targets through feedback matrices), `Alopex`
-(correlation-guided +-step moves) and `Neuroevolution` (a genetic algorithm). Each is a Keras optimizer for a model from `kf.wrap`,
-compiled and fitted like the projection solvers, under the same `tf.distribute`
-strategies.
+(correlation-guided +-step moves) and `Neuroevolution` (a genetic algorithm). Each is a
+Keras optimizer for a model from `kf.wrap`, compiled and fitted like the projection
+solvers, under the same `tf.distribute` strategies.
 """
 
 from keras_feasible.solvers import build
