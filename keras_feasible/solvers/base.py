@@ -49,6 +49,12 @@ class GradientFreeOptimizer(keras.optimizers.Optimizer):
             "Compile a model returned by keras_feasible.wrap(model) with it."
         )
 
+    def config_with_learning_rate(self, **settings):
+        """`get_config` for a subclass that takes a learning rate: its name, the rate (a
+        number or a serialised schedule, as Keras writes it) and `settings`."""
+        learning_rate = keras.optimizers.Optimizer.get_config(self)["learning_rate"]
+        return {"name": self.name, "learning_rate": learning_rate, **settings}
+
     def __repr__(self):
         fields = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
         return f"{type(self).__name__}({fields})"

@@ -58,8 +58,7 @@ class ForwardGradient(Trainer):
         return ForwardGradientPlan(self, model, keras.losses.get(loss))
 
     def get_config(self):
-        learning_rate = super().get_config()["learning_rate"]  # a number or a serialised schedule
-        return {"name": self.name, "learning_rate": learning_rate, "directions": self.directions, "seed": self.seed}
+        return self.config_with_learning_rate(directions=self.directions, seed=self.seed)
 
 
 class ForwardGradientPlan(TrainingPlan):

@@ -54,15 +54,7 @@ class RecLRA(Trainer):
         return RecLRAPlan(self, stages, constraint)
 
     def get_config(self):
-        learning_rate = super().get_config()["learning_rate"]
-        return {
-            "name": self.name,
-            "learning_rate": learning_rate,
-            "beta": self.beta,
-            "gamma": self.gamma,
-            "max_norm": self.max_norm,
-            "seed": self.seed,
-        }
+        return self.config_with_learning_rate(beta=self.beta, gamma=self.gamma, max_norm=self.max_norm, seed=self.seed)
 
 
 def output_error(constraint, logits, y):
