@@ -18,8 +18,9 @@ Packages, each knowing only the ones before it in this list:
 * `adapters`: Keras layers to constraint sets, through a registry of adapters.
 * `trainers`: the other seed methods: closed-form (`ADMM`, `ExplicitSoftmax`), local
   (`RecLRA`), forward-mode (`ForwardGradient`) and loss-only (`Alopex`, `Neuroevolution`).
-* `losses`, `FeasibleModel`, `wrap`, `strip`: the Keras face; `callbacks`: feasibility
-  gaps in TensorBoard and a stopping rule on them. `datasets`: bundled data.
+* `losses`, `FeasibleModel`, `wrap`, `strip`: the Keras face (`validation`: what `fit`
+  checks of its data); `callbacks`: feasibility gaps in TensorBoard, a stopping rule on
+  them, and a stop on non-finite updates. `datasets`: bundled data.
 """
 
 from keras_feasible import adapters, callbacks, datasets, graph, layers, losses, projections, solvers, trainers

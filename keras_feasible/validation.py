@@ -26,8 +26,9 @@ def check_non_finite_option(non_finite):
 
 
 def label_kind(loss):
-    """ "classes" for a classifier's loss (class ids or one-hot rows), "values" for the
-    squared error, None for a loss this package does not know (a trainer's own)."""
+    """The labels `loss` reads: "classes" for a classifier's (class ids or one-hot rows),
+    "values" for the squared error, None for a loss this package does not know (a
+    trainer's own)."""
     try:
         constraint, _ = losses.output_constraint(loss)
     except ValueError:
