@@ -4,6 +4,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_feasible.projections.base import Primitive
+from keras_feasible.projections.scaling import UNSCALED_UP_TO, power_of_two_above
 
 
 class SumRelu(Primitive):
@@ -81,7 +82,9 @@ class PiecewiseConstant(Primitive):
         )
         highs = tf.concat([below_thresholds, infinity], axis=0)
         candidates = tf.minimum(tf.maximum(x[..., None], lows), highs)
-        cost = tf.square(candidates - x[..., None]) + tf.square(levels - y[..., None])
+        # Costs of inputs past 2^32 are compared divided by a power of two (exact): their squares overflow.
+        inverse = (1.0 / power_of_two_above(tf.maximum(tf.abs(x), tf.abs(y)) / UNSCALED_UP_TO))[..., None]
+        cost = tf.square((candidates - x[..., None]) * inverse) + tf.square((levels - y[..., None]) * inverse)
         best = tf.argmin(cost, axis=-1, output_type=tf.int32)
         x_new = tf.gather(candidates, best, batch_dims=len(x.shape))
         return x_new, tf.gather(levels, best)

@@ -4,11 +4,10 @@ import numpy as np
 import tensorflow as tf
 
 from keras_feasible.projections.base import Primitive
+from keras_feasible.projections.scaling import scale_for
 
 # Keeps the dot-product multiplier t strictly inside (-1, 1), where 1/(1 -+ t) stays finite.
 _MULTIPLIER_BOUND = 1.0 - 1e-6
-# Magnitudes up to this one square and sum without overflow in float32; larger ones are scaled.
-_UNSCALED_UP_TO = 2.0**32
 
 
 def consensus(copies, axis=0):
@@ -69,7 +68,7 @@ class Dot(Primitive):
         return tf.reduce_sum(a * b, axis=-1)
 
     def project(self, a, b, z):
-        scale = _scale_for(a, b, axis=-1)
+        scale = scale_for(a, b, axis=-1)
         s, m = a + b, a - b
         s2 = tf.reduce_sum(tf.square(s * (1.0 / scale)), axis=-1)
         m2 = tf.reduce_sum(tf.square(m * (1.0 / scale)), axis=-1)
@@ -108,7 +107,7 @@ class Dot(Primitive):
             return x, w, tf.matmul(x, w, transpose_b=True)
         rows, units = (tf.cast(tf.shape(v)[0], x.dtype) for v in (x, w))
         # One power of two for the whole layer: exact, and 1 unless magnitudes would overflow.
-        scale = _scale_for(tf.abs(x), tf.abs(w), axis=None)
+        scale = scale_for(x, w)
         x, w = x * (1.0 / scale), w * (1.0 / scale)  # a product, cheaper than a quotient, and as exact
         products = tf.matmul(x, w, transpose_b=True)
         x2 = tf.reduce_sum(tf.square(x), axis=-1, keepdims=True)
@@ -141,30 +140,9 @@ def a_large_finite(dtype):
     return tf.constant(np.finfo(dtype.as_numpy_dtype).max, dtype)
 
 
-def _scale_for(a, b, axis):
-    """A power of two that brings the largest magnitude of `a` and `b` (along `axis`, kept;
-    or over all) down to `_UNSCALED_UP_TO`, or 1 when it is there already. Dividing by a
-    power of two is exact, so the scaled formulas round exactly as the plain ones wherever
-    those would not overflow."""
-    largest = tf.maximum(
-        tf.reduce_max(tf.abs(a), axis=axis, keepdims=axis is not None),
-        tf.reduce_max(tf.abs(b), axis=axis, keepdims=axis is not None),
-    )
-    return power_of_two_above(largest / _UNSCALED_UP_TO)
-
-
-def power_of_two_above(magnitude):
-    """The least power of two above `magnitude` (float32 or float64), at least 1, built
-    from the exponent bits, so it is exactly a power of two."""
-    shift, bias, integer = (52, 1023, tf.int64) if magnitude.dtype == tf.float64 else (23, 127, tf.int32)
-    exponent = tf.bitwise.right_shift(tf.bitcast(magnitude, integer), shift)  # biased; magnitude >= 0
-    power = tf.clip_by_value(exponent - (bias - 1), 0, bias)  # magnitude < 2^(exponent - bias + 1)
-    return tf.bitcast(tf.bitwise.left_shift(power + bias, shift), magnitude.dtype)
-
-
 def _constant_multiplier(constant, b, z):
     """`(z - constant . b) / (1 + |constant|^2)`, scaled so that nothing overflows."""
-    scale = _scale_for(constant, b, axis=-1)
+    scale = scale_for(constant, b, axis=-1)
     constant_scaled, b_scaled = constant / scale, b / scale
     scale = scale[..., 0]
     unit = tf.square(1.0 / scale)

@@ -121,6 +121,23 @@ def test_the_primitives_of_one_stacked_input(primitive, query):
 def test_the_elementwise_primitives(primitive, query, output):
     y = output.draw(arrays(query.shape))
     assert_a_projection_onto_the_graph(primitive, (query, y), own_point(primitive, (query, y)))
+    if isinstance(primitive, projections.PiecewiseConstant):  # the nearest level, at every magnitude
+        assert_nearest_level(primitive, query, y)
+
+
+def assert_nearest_level(primitive, x, y):
+    """The squared distance to the result is the least over the levels (each paired with
+    `x` clipped into its interval), all measured in float64."""
+    moved, level = (np.asarray(v, np.float64) for v in primitive.project(tf.constant(x), tf.constant(y)))
+    x, y = x.astype(np.float64), y.astype(np.float64)
+    bounds = [-np.inf, *primitive.thresholds, np.inf]
+    costs = [
+        (np.clip(x, low, high) - x) ** 2 + (value - y) ** 2
+        for value, low, high in zip(primitive.levels, bounds[:-1], bounds[1:])
+    ]
+    best = np.min(costs, axis=0)
+    found = (moved - x) ** 2 + (level - y) ** 2
+    assert np.all(found <= best * (1.0 + 1e-6) + 1e-6), (x, y, found, best)
 
 
 @PROPERTIES
