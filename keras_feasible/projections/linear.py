@@ -113,8 +113,7 @@ class Dot(Primitive):
         x2 = tf.reduce_sum(tf.square(x), axis=-1, keepdims=True)
         w2 = tf.reduce_sum(tf.square(w), axis=-1)
         if constant:
-            unit = tf.square(1.0 / scale)  # the 1 of 1 + |constant|^2, scaled; 0 only where that 1 is negligible
-            t = _scaled_quotient(z / scale / scale - products, unit + (x2 if "x" in constant else w2), z)
+            t = _constant_step(z, products, x2 if "x" in constant else w2, scale)
             if "x" in constant:
                 return x * scale, (w + tf.matmul(t, x, transpose_a=True) / rows) * scale, z - t
             return (x + tf.matmul(t, w) / units) * scale, w * scale, z - t
@@ -131,29 +130,30 @@ class Dot(Primitive):
 def _rotated_dot(s2, m2, t, scale):
     """a'.b' for the multiplier t, from |a+b|^2 and |a-b|^2 given divided by `scale`^2;
     clipped to the finite range, which only a degenerate query (a = -b, z huge) leaves."""
-    largest = a_large_finite(t.dtype)
+    largest = _largest_finite(t.dtype)
     dot = 0.25 * (s2 / tf.square(1.0 - t) - m2 / tf.square(1.0 + t))
     return tf.clip_by_value(dot * scale * scale, -largest, largest)
 
 
-def a_large_finite(dtype):
+def _largest_finite(dtype):
     return tf.constant(np.finfo(dtype.as_numpy_dtype).max, dtype)
 
 
 def _constant_multiplier(constant, b, z):
     """`(z - constant . b) / (1 + |constant|^2)`, scaled so that nothing overflows."""
     scale = scale_for(constant, b, axis=-1)
-    constant_scaled, b_scaled = constant / scale, b / scale
-    scale = scale[..., 0]
-    unit = tf.square(1.0 / scale)
-    numerator = z / scale / scale - tf.reduce_sum(constant_scaled * b_scaled, axis=-1)
-    return _scaled_quotient(numerator, unit + tf.reduce_sum(tf.square(constant_scaled), axis=-1), z)
+    constant, b = constant * (1.0 / scale), b * (1.0 / scale)
+    products, norms = tf.reduce_sum(constant * b, axis=-1), tf.reduce_sum(tf.square(constant), axis=-1)
+    return _constant_step(z, products, norms, scale[..., 0])
 
 
-def _scaled_quotient(numerator, denominator, fallback):
-    """numerator / denominator, or `fallback` where the denominator underflowed to zero
-    (a constant so small beside the other operand that the step is z itself)."""
-    return tf.where(denominator > 0.0, numerator / tf.where(denominator > 0.0, denominator, 1.0), fallback)
+def _constant_step(z, products, norms, scale):
+    """`(z - p) / (1 + |c|^2)` from the products `p` and squared norms `|c|^2` of operands
+    divided by `scale`. Where the scaled 1 underflows to zero beside a constant too small
+    to matter, the step is z itself."""
+    denominator = tf.square(1.0 / scale) + norms
+    numerator = z / scale / scale - products
+    return tf.where(denominator > 0.0, numerator / tf.where(denominator > 0.0, denominator, 1.0), z)
 
 
 def dot_multiplier(s2, m2, z, newton_steps=12, scale=1.0):
@@ -174,11 +174,12 @@ def dot_multiplier(s2, m2, z, newton_steps=12, scale=1.0):
     upper = tf.fill(tf.shape(z), tf.constant(_MULTIPLIER_BOUND, z.dtype))
     lower = -upper
     t = tf.zeros_like(z)
-    inverse = 1.0 / scale
-    unit = inverse * inverse
+    # (t - z) / scale^2 below; z's part does not change, and t's is negligible where unit underflows.
+    unit = tf.square(1.0 / scale)
+    scaled_z = z / scale / scale
     for _ in range(newton_steps):
         u = 1.0 - tf.square(t)
-        offset = (t - z) * inverse * inverse
+        offset = t * unit - scaled_z
         g = a * tf.square(1.0 + t) - m * tf.square(1.0 - t) + offset * tf.square(u)
         slope = 2.0 * (a * (1.0 + t) + m * (1.0 - t)) + unit * tf.square(u) - 4.0 * t * offset * u
         lower = tf.where(g < 0.0, t, lower)
