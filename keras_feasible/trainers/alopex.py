@@ -4,8 +4,8 @@ import keras
 import tensorflow as tf
 
 from keras_feasible.memory import MemoryEstimate
-from keras_feasible.trainers.base import Trainer, TrainingPlan
-from keras_feasible.trainers.evaluation import global_mean, sample_losses
+from keras_feasible.trainers.base import Trainer
+from keras_feasible.trainers.evaluation import WholeModelPlan, global_mean
 
 
 @keras.saving.register_keras_serializable(package="keras_feasible")
@@ -21,8 +21,8 @@ class Alopex(Trainer):
     the same samples: between two different batches the change would be noise). The
     temperature `T` follows the paper's annealing schedule: every `temperature_every`
     batches it becomes the mean `|C|` over all weights and those batches (over the
-    batches so far until then; a zero temperature makes a fair coin). Only the loss is evaluated, so any layer trains,
-    differentiable or not.
+    batches so far until then; a zero temperature makes a fair coin). Only the loss is
+    evaluated, so any layer trains, differentiable or not.
 
     The coins come from a stateless generator seeded by `seed` and the step, so a run is
     reproducible and every replica flips the same coins; the replicas exchange only the
@@ -42,7 +42,7 @@ class Alopex(Trainer):
         self.step, self.temperature_every, self.seed = float(step), int(temperature_every), int(seed)
 
     def plan(self, model, loss):
-        return AlopexPlan(self, model, keras.losses.get(loss))
+        return AlopexPlan(self, model, loss)
 
     def get_config(self):
         return {
@@ -53,10 +53,9 @@ class Alopex(Trainer):
         }
 
 
-class AlopexPlan(TrainingPlan):
+class AlopexPlan(WholeModelPlan):
     def __init__(self, trainer, model, loss):
-        self.trainer, self.model, self.loss = trainer, model, loss
-        self.weights = {variable.path: variable for variable in model.trainable_variables}
+        super().__init__(trainer, model, loss)
         self.moves = [trainer.add_variable(v.shape, name=f"{v.name}_move") for v in self.weights.values()]
         self.temperature = trainer.add_variable((), name="temperature")
         self.correlation_sum = trainer.add_variable((), name="correlation_sum")
@@ -67,21 +66,20 @@ class AlopexPlan(TrainingPlan):
         values = [variable.value for variable in self.weights.values()]
         moves = [move.value for move in self.moves]
         before = [value - move for value, move in zip(values, moves)]
-        losses = sample_losses(self.model, self.loss, x, y, values)
-        change = tf.reduce_sum(losses - sample_losses(self.model, self.loss, x, y, before))
+        losses = self.sample_losses(x, y, values)
+        change = tf.reduce_sum(losses - self.sample_losses(x, y, before))
         change = global_mean(change, tf.size(losses), cross_replica_sum)
         step = tf.cast(trainer.iterations, tf.int32)
         correlations = [move * change for move in moves]
-        sizes = [value.shape.num_elements() for value in values]
-        mean_size = tf.add_n([tf.reduce_sum(tf.abs(c)) for c in correlations]) / sum(sizes)
-        self.correlation_sum.assign_add(mean_size)
+        mean_correlation = tf.add_n([tf.reduce_sum(tf.abs(c)) for c in correlations]) / sum(self.sizes)
+        self.correlation_sum.assign_add(mean_correlation)
         # Until the first window is full, the mean so far (step 0 has no move to correlate).
         first_window = self.correlation_sum / tf.cast(tf.maximum(step, 1), self.correlation_sum.dtype)
         temperature = tf.where(step < trainer.temperature_every, first_window, self.temperature)
-        coins = tf.split(tf.random.stateless_uniform([sum(sizes)], seed=[trainer.seed, step]), sizes)
+        coins = self.unflatten(tf.random.stateless_uniform([sum(self.sizes)], seed=[trainer.seed, step]))
         solved = {}
         for name, value, move, correlated, coin in zip(self.weights, values, self.moves, correlations, coins):
-            down = tf.reshape(coin, value.shape) < tf.sigmoid(tf.math.divide_no_nan(correlated, temperature))
+            down = coin < tf.sigmoid(tf.math.divide_no_nan(correlated, temperature))
             move.assign(tf.where(down, -trainer.step, trainer.step))
             solved[name] = value + move
         due = tf.equal((step + 1) % trainer.temperature_every, 0)
@@ -90,5 +88,4 @@ class AlopexPlan(TrainingPlan):
         return solved, {"temperature": self.temperature.value}
 
     def memory_estimate(self):
-        size = sum(4 * v.shape.num_elements() for v in self.weights.values())
-        return MemoryEstimate({"weights": 4 * size}, {"weights": 0})
+        return MemoryEstimate({"weights": 4 * self.weight_bytes()}, {"weights": 0})

@@ -1,7 +1,33 @@
-"""The loss of a model at given weights: all that the loss-only trainers look at."""
+"""The loss of a model at given weights, and the plan of a trainer that moves every
+trainable weight by looking at that loss alone (the forward gradient, Alopex, the GA)."""
 
 import keras
 import tensorflow as tf
+
+from keras_feasible.trainers.base import TrainingPlan
+
+
+class WholeModelPlan(TrainingPlan):
+    """A plan over every trainable weight of `model`, compiled with `loss` (any Keras loss)."""
+
+    def __init__(self, trainer, model, loss):
+        self.trainer, self.model, self.loss = trainer, model, keras.losses.get(loss)
+        self.weights = {variable.path: variable for variable in model.trainable_variables}
+        self.sizes = [variable.shape.num_elements() for variable in self.weights.values()]
+        self.tags = {}
+
+    def sample_losses(self, x, y, values):
+        return sample_losses(self.model, self.loss, x, y, values)
+
+    def unflatten(self, flat):
+        """`flat`, `[..., all the weights' entries]` (one random draw for all of them), as
+        one tensor per weight, `[..., *its shape]`."""
+        lead = flat.shape[:-1]
+        parts = tf.split(flat, self.sizes, axis=-1)
+        return [tf.reshape(part, [*lead, *v.shape]) for part, v in zip(parts, self.weights.values())]
+
+    def weight_bytes(self):
+        return 4 * sum(self.sizes)
 
 
 def per_sample(loss):

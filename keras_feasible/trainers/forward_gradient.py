@@ -4,8 +4,8 @@ import keras
 import tensorflow as tf
 
 from keras_feasible.memory import MemoryEstimate
-from keras_feasible.trainers.base import Trainer, TrainingPlan
-from keras_feasible.trainers.evaluation import global_mean, sample_losses
+from keras_feasible.trainers.base import Trainer
+from keras_feasible.trainers.evaluation import WholeModelPlan, global_mean, sample_losses
 
 
 def directional_derivatives(model, loss, x, y, values, tangents):
@@ -55,28 +55,20 @@ class ForwardGradient(Trainer):
         self.directions, self.seed = directions, int(seed)
 
     def plan(self, model, loss):
-        return ForwardGradientPlan(self, model, keras.losses.get(loss))
+        return ForwardGradientPlan(self, model, loss)
 
     def get_config(self):
         return self.config_with_learning_rate(directions=self.directions, seed=self.seed)
 
 
-class ForwardGradientPlan(TrainingPlan):
-    def __init__(self, trainer, model, loss):
-        self.trainer, self.model, self.loss = trainer, model, loss
-        self.weights = {variable.path: variable for variable in model.trainable_variables}
-        self.tags = {}
-
+class ForwardGradientPlan(WholeModelPlan):
     def tangents(self, step):
         """The step's directions, the same on every replica: one draw over all the weights
         per direction (a draw per weight from the same seed would repeat its numbers)."""
-        variables = list(self.weights.values())
-        sizes = [v.shape.num_elements() for v in variables]
         directions = []
         for k in range(self.trainer.directions):
             seed = [self.trainer.seed, step * self.trainer.directions + k]
-            flat = tf.random.stateless_normal([sum(sizes)], seed=seed, dtype=variables[0].dtype)
-            directions.append([tf.reshape(part, v.shape) for part, v in zip(tf.split(flat, sizes), variables)])
+            directions.append(self.unflatten(tf.random.stateless_normal([sum(self.sizes)], seed=seed)))
         return directions
 
     def update(self, x, y, cross_replica_sum):
@@ -93,5 +85,4 @@ class ForwardGradientPlan(TrainingPlan):
         return solved, {}
 
     def memory_estimate(self):
-        size = sum(4 * v.shape.num_elements() for v in self.weights.values())
-        return MemoryEstimate({"weights": 3 * size * self.trainer.directions}, {"weights": 0})
+        return MemoryEstimate({"weights": 3 * self.weight_bytes() * self.trainer.directions}, {"weights": 0})

@@ -6,8 +6,8 @@ import keras
 import tensorflow as tf
 
 from keras_feasible.memory import MemoryEstimate
-from keras_feasible.trainers.base import Trainer, TrainingPlan
-from keras_feasible.trainers.evaluation import global_mean, sample_losses
+from keras_feasible.trainers.base import Trainer
+from keras_feasible.trainers.evaluation import WholeModelPlan, global_mean
 
 
 @keras.saving.register_keras_serializable(package="keras_feasible")
@@ -48,7 +48,7 @@ class Neuroevolution(Trainer):
         self.sigma, self.seed = float(sigma), int(seed)
 
     def plan(self, model, loss):
-        return NeuroevolutionPlan(self, model, keras.losses.get(loss))
+        return NeuroevolutionPlan(self, model, loss)
 
     def get_config(self):
         return {
@@ -61,10 +61,9 @@ class Neuroevolution(Trainer):
         }
 
 
-class NeuroevolutionPlan(TrainingPlan):
+class NeuroevolutionPlan(WholeModelPlan):
     def __init__(self, trainer, model, loss):
-        self.trainer, self.model, self.loss = trainer, model, loss
-        self.weights = {variable.path: variable for variable in model.trainable_variables}
+        super().__init__(trainer, model, loss)
         self.parents = [
             trainer.add_variable((trainer.parents, *v.shape), name=f"{v.name}_parents") for v in self.weights.values()
         ]
@@ -79,9 +78,7 @@ class NeuroevolutionPlan(TrainingPlan):
             for value, stored in zip(values, self.parents)
         ]
         population = self.generation(parents, generation)
-        totals = tf.vectorized_map(
-            lambda individual: tf.reduce_sum(sample_losses(self.model, self.loss, x, y, individual)), population
-        )
+        totals = tf.vectorized_map(lambda individual: tf.reduce_sum(self.sample_losses(x, y, individual)), population)
         samples = tf.shape(tf.nest.flatten(y)[0])[0]
         losses = global_mean(totals, samples, cross_replica_sum)
         ranked = tf.argsort(losses, stable=True)
@@ -99,19 +96,17 @@ class NeuroevolutionPlan(TrainingPlan):
         chosen = tf.random.stateless_uniform(
             [children], seed=[trainer.seed, 2 * generation], maxval=trainer.parents, dtype=tf.int32
         )
-        sizes = [parent.shape[1:].num_elements() for parent in parents]
-        noise = tf.random.stateless_normal([children, sum(sizes)], seed=[trainer.seed, 2 * generation + 1])
+        noise = tf.random.stateless_normal([children, sum(self.sizes)], seed=[trainer.seed, 2 * generation + 1])
         population = []
-        for parent, part in zip(parents, tf.split(noise, sizes, axis=1)):
-            mutated = tf.gather(parent, chosen) + trainer.sigma * tf.reshape(part, [children, *parent.shape[1:]])
+        for parent, part in zip(parents, self.unflatten(noise)):
+            mutated = tf.gather(parent, chosen) + trainer.sigma * part
             population.append(tf.concat([parent[: trainer.elites], mutated], axis=0))
         return population
 
     def memory_estimate(self):
         """The parents, the population and its noise; per sample, every individual's activations."""
-        size = sum(4 * v.shape.num_elements() for v in self.weights.values())
         activations = sum(math.prod(layer.output.shape[1:]) for layer in self.model.layers[1:])
         return MemoryEstimate(
-            {"weights": (self.trainer.parents + 3 * self.trainer.population) * size},
+            {"weights": (self.trainer.parents + 3 * self.trainer.population) * self.weight_bytes()},
             {"weights": 4 * self.trainer.population * activations},
         )
