@@ -117,11 +117,11 @@ class FeasibleModel(keras.Model):
         samples holding NaN or infinity raise a `ValueError` naming the first such row, or
         with `non_finite="drop"` are left out (their number is warned about and kept in
         `non_finite_samples_dropped`; a dataset's are dropped, and counted, as its
-        batches are read, so once per epoch). An
-        empty dataset or a batch size below one raises. Before training, it checks that
-        the sweeps of a batch fit in the memory free (`memory_estimate`) and raises a
-        `MemoryError` naming the largest batch that does, where the batch size is known
-        (arrays, or a dataset of static batch size).
+        batches are read, so once per epoch). An empty dataset or a batch size below one
+        raises (`keras_feasible.validation`). Before training, it checks that the sweeps
+        of a batch fit in the memory free (`memory_estimate`) and raises a `MemoryError`
+        naming the largest batch that does, where the batch size is known (arrays, or a
+        dataset of static batch size).
         """
         validation.check_non_finite_option(non_finite)
         arguments = inspect.signature(keras.Model.fit).bind(self, *args, **kwargs).arguments
@@ -145,7 +145,7 @@ class FeasibleModel(keras.Model):
         finally:
             if dropped_from_dataset is not None:
                 self.non_finite_samples_dropped = int(dropped_from_dataset.numpy())
-                validation.warn_of_dropped(self.non_finite_samples_dropped, "the dataset's")
+                validation.warn_of_dropped(self.non_finite_samples_dropped, "the dataset's", stacklevel=3)
 
     def memory_estimate(self):
         """A `kf.memory.MemoryEstimate` of what the compiled solver's sweeps hold per layer:

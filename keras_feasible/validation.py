@@ -94,22 +94,26 @@ def check_arrays(model, x, y, non_finite):
     if dropped == rows:
         raise ValueError(f"Every one of the {rows} training samples holds NaN or infinite values.")
     if dropped:
-        warnings.warn(
-            f"fit() left out {dropped} of {rows} training samples holding NaN or infinite values.", stacklevel=3
-        )
+        warn_of_dropped(dropped, rows)
         x = tf.nest.map_structure(lambda a: np.asarray(a)[finite], x)
         labels = labels[finite]
-    if check_label_shape(labels.shape[1:], output_of(model), label_kind(model.loss)):
-        check_class_ids(labels, output_of(model))
+    output = output_of(model)
+    if check_label_shape(labels.shape[1:], output, label_kind(model.loss)):
+        check_class_ids(labels, output)
     return x, labels, dropped
+
+
+def highest_class_id(output_shape):
+    """The largest class id an output of this per-sample shape reads: 1 for a single unit
+    (binary 0/1 labels), else one below its number of units."""
+    return max(output_shape[-1] - 1, 1)
 
 
 def check_class_ids(labels, output):
     name, shape = output
-    classes = shape[-1]
-    highest = 1 if classes == 1 else classes - 1
-    if np.any(labels != np.round(labels)) or labels.min() < 0 or labels.max() > highest:
-        wrong = labels[(labels != np.round(labels)) | (labels < 0) | (labels > highest)]
+    classes, highest = shape[-1], highest_class_id(shape)
+    wrong = labels[(labels != np.round(labels)) | (labels < 0) | (labels > highest)]
+    if wrong.size:
         raise ValueError(
             f"Class ids must be integers from 0 to {highest} for the output of layer {name!r} with {classes} "
             f"unit(s); got {wrong.ravel()[0].item()!r} (and {wrong.size - 1} more such labels)."
@@ -125,8 +129,9 @@ def checked_dataset(model, dataset, non_finite):
     spec = dataset.element_spec
     if not isinstance(spec, tuple) or len(spec) < 2:
         raise ValueError(f"Training {model.name!r} without gradients needs a dataset of (x, y) batches.")
-    class_ids = check_label_shape(spec[1].shape[1:], output_of(model), label_kind(model.loss))
-    classes = output_of(model)[1][-1]
+    output = output_of(model)
+    class_ids = check_label_shape(spec[1].shape[1:], output, label_kind(model.loss))
+    classes, highest = output[1][-1], highest_class_id(output[1])
     dropped = tf.Variable(0, dtype=tf.int64, trainable=False, name="non_finite_samples_dropped")
 
     def check(x, y, *rest):
@@ -146,19 +151,22 @@ def checked_dataset(model, dataset, non_finite):
         if class_ids:
             ids = tf.cast(y, tf.float32)
             tf.debugging.assert_equal(
-                tf.reduce_all((ids >= 0) & (ids <= max(classes - 1, 1)) & (ids == tf.round(ids))),
+                tf.reduce_all((ids >= 0) & (ids <= highest) & (ids == tf.round(ids))),
                 True,
-                message=f"Class ids must be integers from 0 to {max(classes - 1, 1)} for {classes} output unit(s)",
+                message=f"Class ids must be integers from 0 to {highest} for {classes} output unit(s)",
             )
         return (x, y, *rest)
 
     return dataset.map(check), dropped
 
 
-def warn_of_dropped(dropped, rows):
+def warn_of_dropped(dropped, rows, stacklevel=4):
+    """Warns that `dropped` of `rows` samples were left out, pointing `stacklevel` frames
+    up (the default: at the caller of `fit`, through `check_arrays`)."""
     if dropped:
         warnings.warn(
-            f"fit() left out {dropped} of {rows} training samples holding NaN or infinite values.", stacklevel=4
+            f"fit() left out {dropped} of {rows} training samples holding NaN or infinite values.",
+            stacklevel=stacklevel,
         )
 
 
