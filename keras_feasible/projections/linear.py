@@ -175,7 +175,7 @@ def dot_multiplier(s2, m2, z, newton_steps=12, scale=1.0):
     lower = -upper
     t = tf.zeros_like(z)
     # (t - z) / scale^2 below; z's part does not change, and t's is negligible where unit underflows.
-    unit = tf.square(1.0 / scale)
+    unit = (1.0 / scale) ** 2  # a plain number when scale is one: z may be float64
     scaled_z = z / scale / scale
     for _ in range(newton_steps):
         u = 1.0 - tf.square(t)
