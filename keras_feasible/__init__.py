@@ -23,7 +23,19 @@ Packages, each knowing only the ones before it in this list:
   them, and a stop on non-finite updates. `datasets`: bundled data.
 """
 
-from keras_feasible import adapters, callbacks, datasets, graph, layers, losses, projections, solvers, trainers
+from keras_feasible import (
+    adapters,
+    callbacks,
+    datasets,
+    graph,
+    layers,
+    losses,
+    optimizer,
+    projections,
+    solvers,
+    trainers,
+    walk,
+)
 from keras_feasible.adapters import register_adapter
 from keras_feasible.model import FeasibleModel
 from keras_feasible.solvers import (

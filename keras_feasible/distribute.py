@@ -2,6 +2,8 @@
 
 import tensorflow as tf
 
+from keras_feasible import compat
+
 
 def reduces_by_merge_call():
     """Whether the replicas all-reduce through a Mirrored-family `merge_call`, which runs
@@ -13,8 +15,7 @@ def reduces_by_merge_call():
         isinstance(strategy, (tf.distribute.MirroredStrategy, tf.distribute.MultiWorkerMirroredStrategy))
         and strategy.num_replicas_in_sync > 1
         and not tf.distribute.in_cross_replica_context()
-        # Private, but the strategies' own test of the same question.
-        and strategy.extended._use_merge_call()
+        and compat.uses_merge_call(strategy)
     )
 
 

@@ -29,7 +29,19 @@ class Margin(FeasibilityLoss):
 
     Training projects the logits onto the set. The reported loss is each sample's squared
     distance from it, zero exactly when the sample is classified with the full margin.
-    Labels may be class ids or one-hot rows.
+    Labels may be class ids or one-hot rows; with one output unit, 0/1 labels.
+
+    Args:
+        on: the least true-class logit.
+        off: the largest other logit, below `on`.
+        name, reduction, dtype: as for any `keras.losses.Loss`.
+
+    Raises:
+        ValueError: `on` not above `off`.
+
+    Example:
+
+    >>> model.compile(optimizer=kf.DouglasRachford(), loss=kf.losses.Margin(), metrics=["accuracy"])
     """
 
     def __init__(self, on=1.0, off=0.0, name="margin", reduction="sum_over_batch_size", dtype=None):
@@ -47,7 +59,20 @@ class Margin(FeasibilityLoss):
 class CrossEntropy(FeasibilityLoss):
     """Softmax cross-entropy on logits; training takes its proximal step with size `step`.
 
-    Labels may be class ids or one-hot (or soft) rows.
+    Labels may be class ids or one-hot (or soft) rows. Keras's own cross-entropies map to
+    this one with the default step.
+
+    Args:
+        step: the proximal step's size, positive: how far one projection moves the logits
+            towards the labels.
+        name, reduction, dtype: as for any `keras.losses.Loss`.
+
+    Raises:
+        ValueError: `step` not positive.
+
+    Example:
+
+    >>> model.compile(optimizer=kf.DouglasRachford(), loss=kf.losses.CrossEntropy(step=5.0))
     """
 
     def __init__(self, step=5.0, name="cross_entropy", reduction="sum_over_batch_size", dtype=None):
@@ -63,7 +88,19 @@ class CrossEntropy(FeasibilityLoss):
 
 @keras.saving.register_keras_serializable(package="keras_feasible")
 class SquaredError(FeasibilityLoss):
-    """Mean squared error; training takes its proximal step with size `step`."""
+    """Mean squared error; training takes its proximal step with size `step`.
+
+    Args:
+        step: the proximal step's size, positive.
+        name, reduction, dtype: as for any `keras.losses.Loss`.
+
+    Raises:
+        ValueError: `step` not positive.
+
+    Example:
+
+    >>> model.compile(optimizer=kf.DouglasRachford(), loss=kf.losses.SquaredError())
+    """
 
     def __init__(self, step=1.0, name="squared_error", reduction="sum_over_batch_size", dtype=None):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
@@ -88,9 +125,19 @@ SUPPORTED = (
 def output_constraint(loss):
     """The output constraint for a compiled loss, and whether it expects logits.
 
-    Returns `(constraint, from_logits)`; `from_logits` is False only for a stock Keras
-    cross-entropy on probabilities, which needs the model to end in a softmax.
-    Raises `ValueError` naming the supported losses for anything else.
+    Args:
+        loss: what `compile` received: a `kf.losses` loss, a Keras loss object or name.
+
+    Returns:
+        `(constraint, from_logits)`: a `kf.projections.OutputConstraint`, and False only
+        for a Keras cross-entropy on probabilities, which needs the model to end in a softmax.
+
+    Raises:
+        ValueError: naming the supported losses, for any other loss.
+
+    Example:
+
+    >>> constraint, from_logits = kf.losses.output_constraint("sparse_categorical_crossentropy")
     """
     if isinstance(loss, FeasibilityLoss):
         return loss.constraint, True

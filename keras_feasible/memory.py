@@ -32,30 +32,6 @@ class MemoryEstimate:
         return max(int(room // per_sample), 0) if per_sample else None
 
 
-def estimate(model, solver):
-    """The `MemoryEstimate` of `solver`'s sweeps on a compiled `FeasibleModel`, from the shapes
-    of its feasibility problem's starting state traced for an unknown batch size."""
-    inputs = [tf.TensorSpec([None, *tensor.shape[1:]], tensor.dtype) for tensor in model.inputs]
-    labels = tf.TensorSpec([None], tf.int32)  # the starting state never reads the labels
-    state = (
-        tf.function(lambda x, y: model.feasibility_problem(x, y).initial_state())
-        .get_concrete_function(inputs, labels)
-        .structured_outputs
-    )
-    fixed, per_sample = {}, {}
-    for layer, (nodes, _) in model._graph_layers.items():
-        fixed[layer] = per_sample[layer] = 0
-        for leaf in tf.nest.flatten([state[node] for node in nodes]):
-            size = leaf.dtype.size * solver.live_states
-            for dimension in leaf.shape:
-                size *= dimension or 1
-            if None in leaf.shape:  # the batch axis
-                per_sample[layer] += size
-            else:
-                fixed[layer] += size
-    return MemoryEstimate(fixed, per_sample)
-
-
 def available_bytes():
     """Memory this process may still take: the smaller of the host's available memory and
     what its cgroup (a container's limit) has left; None where the platform says neither."""
@@ -82,19 +58,15 @@ def check(model, batch_size, available=None):
     available = available_bytes() if available is None else available
     if available is None or batch_size is None or tf.config.list_logical_devices("GPU"):
         return
-    estimated, solver = model.memory_estimate(), model.optimizer
+    estimated, hint = model.memory_estimate(), model.plan.memory_hint
     needed = estimated.bytes(batch_size)
     if needed <= available:
         return
     largest = sorted(estimated.layers(batch_size).items(), key=lambda item: -item[1])[:3]
     layers = ", ".join(f"{layer} {size / 2**30:.2f} GiB" for layer, size in largest)
     raise MemoryError(
-        f"Batches of {batch_size} need about {needed / 2**30:.2f} GiB for {solver!r}'s updates "
+        f"Batches of {batch_size} need about {needed / 2**30:.2f} GiB for {model.optimizer!r}'s updates "
         f"({layers}), more than the {available / 2**30:.2f} GiB of memory free. The largest batch "
         f"that fits is about {estimated.largest_batch(available)}: pass a smaller batch_size"
-        + (
-            ", or train with kf.AlternatingProjections, whose sweeps hold no copy per sample and unit."
-            if hasattr(solver, "sweeps")
-            else "."
-        )
+        + (f", {hint}." if hint else ".")
     )

@@ -15,9 +15,20 @@ from keras_feasible import losses, projections
 RAISE, DROP = "raise", "drop"
 
 
+def positive_integer(value, name):
+    """`value`, if it is a positive integer (not a bool).
+
+    Raises:
+        ValueError: naming the setting `name`.
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    return value
+
+
 def check_batch_size(batch_size):
-    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1):
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+    if batch_size is not None:
+        positive_integer(batch_size, "batch_size")
 
 
 def check_non_finite_option(non_finite):
@@ -39,7 +50,7 @@ def label_kind(loss):
 def output_of(model):
     """The name of the layer making `model`'s output, and the output's per-sample shape."""
     (output,) = model.outputs
-    return output._keras_history.operation.name, tuple(output.shape[1:])
+    return model.output_names[0], tuple(output.shape[1:])
 
 
 def check_label_shape(label_shape, output, kind):

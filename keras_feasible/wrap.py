@@ -2,19 +2,30 @@
 
 import keras
 
+from keras_feasible import compat
 from keras_feasible.adapters import ConstraintWrapper, UnsupportedLayerError, get_adapter, supported_layers
 from keras_feasible.model import FeasibleModel
+from keras_feasible.walk import unwrapped
 
 
 def wrap(model):
     """Every layer of a Sequential or functional model wrapped in its constraint-set adapter.
 
-    Returns a `FeasibleModel` that computes exactly what `model` computes and trains by
-    projection once compiled with a keras_feasible solver. Like tfmot's wrappers, it
-    shares its layers (and so its weights) with `model`.
+    Like tfmot's wrappers, the wrapped model shares its layers (and so its weights) with
+    `model`.
 
-    Raises `UnsupportedLayerError` naming every layer (with its class and the reason)
-    that projection training cannot handle, and `TypeError` for subclassed models.
+    Args:
+        model: a `keras.Sequential` started with `keras.Input`, or a functional model.
+
+    Returns:
+        A `kf.FeasibleModel` that computes exactly what `model` computes and trains without
+        gradients once compiled with a solver or trainer.
+
+    Raises:
+        UnsupportedLayerError: naming every layer (with its class and the reason) that
+            projection training cannot handle, and the supported layers.
+        TypeError: a subclassed model, or one wrapped already.
+        ValueError: a Sequential model with no input shape yet.
 
     Example:
 
@@ -41,6 +52,12 @@ def strip(model):
     """A stock Keras functional model computing what `model` computes, with a copy of its
     weights and no keras_feasible wrappers: it serves, saves and loads without the package.
 
+    Args:
+        model: a model from `kf.wrap`.
+
+    Returns:
+        A `keras.Model` with weights of its own.
+
     Example:
 
     >>> plain = kf.strip(model)
@@ -51,17 +68,13 @@ def strip(model):
     view = keras.Model(inputs=_single(model.inputs), outputs=_single(model.outputs), name=model.name)
     plain = keras.models.clone_model(view, clone_function=_fresh_copy)
     for copy, layer in zip(plain.layers, view.layers):
-        copy.set_weights(_unwrapped(layer).get_weights())
+        copy.set_weights(unwrapped(layer).get_weights())
     return plain
-
-
-def _unwrapped(layer):
-    return layer.layer if isinstance(layer, ConstraintWrapper) else layer
 
 
 def _fresh_copy(layer):
     """A new layer configured like `layer` (unwrapped), with weights of its own."""
-    inner = _unwrapped(layer)
+    inner = unwrapped(layer)
     return inner.__class__.from_config(inner.get_config())
 
 
@@ -76,7 +89,7 @@ def _check_graph_network(model):
     if isinstance(model, FeasibleModel):
         raise TypeError(f"Model {model.name!r} is wrapped already.")
     is_sequential = isinstance(model, keras.Sequential)
-    if not is_sequential and not _is_functional(model):
+    if not is_sequential and not compat.is_functional(model):
         raise TypeError(
             f"kf.wrap cannot see inside {model.name!r}, a subclassed {type(model).__name__} whose call() is "
             "arbitrary Python. Build it as a keras.Sequential or with the functional API "
@@ -87,9 +100,3 @@ def _check_graph_network(model):
             f"Sequential model {model.name!r} has no input shape yet; start it with keras.Input(shape) "
             "(or build it) before wrapping."
         )
-
-
-def _is_functional(model):
-    from keras.src.models.functional import Functional  # Keras exports no public name for it
-
-    return isinstance(model, Functional)

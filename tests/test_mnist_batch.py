@@ -11,7 +11,7 @@ from keras_feasible import projections
 from keras_feasible.datasets import mnist
 from keras_feasible.graph import GraphBuilder
 
-ALGORITHMS = kf.solvers.ALL_SOLVERS
+ALGORITHMS = tuple(kf.solvers.BY_NAME.values())
 
 
 @pytest.fixture(scope="module")

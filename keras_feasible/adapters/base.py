@@ -29,9 +29,23 @@ class LayerAdapter:
     """
 
     def check(self, layer):
-        """Raise `UnsupportedLayerError` if this layer's settings cannot be trained."""
+        """Called by `kf.wrap` before anything is built.
+
+        Raises:
+            UnsupportedLayerError: the layer's settings cannot be trained (see `unsupported`).
+        """
 
     def build(self, layer, builder, inputs):
+        """Adds the layer's operations to the graph.
+
+        Args:
+            layer: the Keras layer.
+            builder: the `kf.graph.GraphBuilder` of the model's graph.
+            inputs: the `Operand` the layer reads (a list of them for merging layers).
+
+        Returns:
+            The `Operand` of the layer's output.
+        """
         raise NotImplementedError
 
     def parameters(self, layer):
@@ -40,4 +54,5 @@ class LayerAdapter:
 
     @staticmethod
     def unsupported(layer, reason):
+        """An `UnsupportedLayerError` naming `layer`, its class and the `reason`, to raise."""
         return UnsupportedLayerError(f"{describe(layer)}: {reason}")

@@ -4,8 +4,9 @@ pixel wide."""
 
 import keras
 
+from keras_feasible.adapters import activations
 from keras_feasible.adapters.base import LayerAdapter
-from keras_feasible.adapters.core import check_plain_weights, linear_or_relu
+from keras_feasible.adapters.core import check_plain_weights
 from keras_feasible.adapters.registry import register_adapter
 
 
@@ -18,7 +19,7 @@ class ConvAdapter(LayerAdapter):
     """Dot products over image patches (sample x position x filter), then sum (+ReLU) nodes."""
 
     def check(self, layer):
-        linear_or_relu(layer, layer.activation)
+        activations.check(layer, activations.HIDDEN)
         check_plain_weights(layer)
         _check_channels_last(layer)
         if layer.padding not in ("valid", "same"):
@@ -37,7 +38,7 @@ class ConvAdapter(LayerAdapter):
             layer.name,
             strides=widen(layer.strides),
             padding=layer.padding,
-            activation=linear_or_relu(layer, layer.activation),
+            activation=activations.check(layer, activations.HIDDEN),
             use_bias=layer.use_bias,
             kernel_shape=tuple(layer.kernel.shape),
         )

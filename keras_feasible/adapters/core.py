@@ -2,10 +2,9 @@
 
 import keras
 
+from keras_feasible.adapters import activations
 from keras_feasible.adapters.base import LayerAdapter
 from keras_feasible.adapters.registry import register_adapter
-
-ACTIVATIONS = ("relu", "linear", "softmax (as the model's last activation, with a cross-entropy loss)")
 
 
 class SoftmaxOutput:
@@ -14,24 +13,6 @@ class SoftmaxOutput:
 
     def __init__(self, logits):
         self.logits = logits
-
-
-def _activation(layer, activation):
-    """The activation's name, if it is one projection training supports."""
-    for name in ("relu", "linear", "softmax"):
-        if activation is getattr(keras.activations, name):
-            return name
-    raise LayerAdapter.unsupported(
-        layer, f"activation {getattr(activation, '__name__', activation)!r} is not supported; use one of {ACTIVATIONS}."
-    )
-
-
-def linear_or_relu(layer, activation):
-    """ "relu" or None (linear): the activations supported inside a network."""
-    name = _activation(layer, activation)
-    if name == "softmax":
-        raise LayerAdapter.unsupported(layer, "softmax is supported only on a Dense or Activation layer.")
-    return "relu" if name == "relu" else None
 
 
 def check_plain_weights(layer):
@@ -53,14 +34,6 @@ def check_plain_weights(layer):
         raise LayerAdapter.unsupported(layer, "LoRA is not supported by projection training.")
 
 
-def _activated(layer, builder, x, activation, name):
-    if activation == "relu":
-        return builder.add([x], name, relu=True)
-    if activation == "softmax":
-        return SoftmaxOutput(x)
-    return x
-
-
 class InputAdapter(LayerAdapter):
     """Model inputs become variables pinned to the data; nothing to build."""
 
@@ -72,45 +45,33 @@ class DenseAdapter(LayerAdapter):
     """A grid of dot products (sample x unit), then sum (+ReLU) nodes for bias and activation."""
 
     def check(self, layer):
-        _activation(layer, layer.activation)
+        activations.check(layer)
         check_plain_weights(layer)
 
     def build(self, layer, builder, inputs):
-        activation = _activation(layer, layer.activation)
+        activation = activations.check(layer)
         if len(inputs.shape) != 1:
             raise self.unsupported(layer, f"inputs of shape {inputs.shape} per sample; Flatten them first.")
-        out = builder.dense(
-            inputs,
-            layer.units,
-            layer.name,
-            activation="relu" if activation == "relu" else None,
-            use_bias=layer.use_bias,
-        )
-        return SoftmaxOutput(out) if activation == "softmax" else out
+        if activation == "softmax":
+            return SoftmaxOutput(builder.dense(inputs, layer.units, layer.name, use_bias=layer.use_bias))
+        return builder.dense(inputs, layer.units, layer.name, activation=activation, use_bias=layer.use_bias)
 
     def parameters(self, layer):
         return {"kernel": layer.kernel, "bias": layer.bias} if layer.use_bias else {"kernel": layer.kernel}
 
 
 class ActivationAdapter(LayerAdapter):
-    def check(self, layer):
-        _activation(layer, layer.activation)
-
-    def build(self, layer, builder, inputs):
-        return _activated(layer, builder, inputs, _activation(layer, layer.activation), layer.name)
-
-
-class ReluAdapter(LayerAdapter):
-    """`keras.layers.ReLU` with its default settings (no cap, slope or threshold)."""
+    """`Activation` layers, and `ReLU` with its default settings (no cap, slope or threshold):
+    a ReLU node per entry, the identity, or a final softmax."""
 
     def check(self, layer):
-        if layer.max_value is not None or layer.negative_slope != 0 or layer.threshold != 0:
-            raise self.unsupported(
-                layer, "only the plain ReLU (max_value=None, negative_slope=0, threshold=0) is supported."
-            )
+        activations.check(layer)
 
     def build(self, layer, builder, inputs):
-        return builder.add([inputs], layer.name, relu=True)
+        activation = activations.check(layer)
+        if activation == "relu":
+            return builder.add([inputs], layer.name, relu=True)
+        return SoftmaxOutput(inputs) if activation == "softmax" else inputs
 
 
 class IdentityAdapter(LayerAdapter):
@@ -124,6 +85,6 @@ class IdentityAdapter(LayerAdapter):
 register_adapter(keras.layers.InputLayer, InputAdapter())
 register_adapter(keras.layers.Dense, DenseAdapter())
 register_adapter(keras.layers.Activation, ActivationAdapter())
-register_adapter(keras.layers.ReLU, ReluAdapter())
+register_adapter(keras.layers.ReLU, ActivationAdapter())
 register_adapter(keras.layers.Dropout, IdentityAdapter())
 register_adapter(keras.layers.Identity, IdentityAdapter())

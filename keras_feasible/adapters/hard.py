@@ -1,8 +1,9 @@
 """Adapters for keras_feasible's own hard layers: Quantize, Sign, Step, QuantizedDense."""
 
 from keras_feasible import layers
+from keras_feasible.adapters import activations
 from keras_feasible.adapters.base import LayerAdapter
-from keras_feasible.adapters.core import DenseAdapter, linear_or_relu
+from keras_feasible.adapters.core import DenseAdapter
 from keras_feasible.adapters.registry import register_adapter
 
 
@@ -18,14 +19,14 @@ class QuantizedDenseAdapter(DenseAdapter):
 
     def check(self, layer):
         super().check(layer)
-        linear_or_relu(layer, layer.activation)
+        activations.check(layer, activations.HIDDEN)
 
     def build(self, layer, builder, inputs):
         return builder.dense(
             inputs,
             layer.units,
             layer.name,
-            activation=linear_or_relu(layer, layer.activation),
+            activation=activations.check(layer, activations.HIDDEN),
             use_bias=layer.use_bias,
             kernel_values=layer.kernel_values,
         )

@@ -2,8 +2,9 @@
 
 import keras
 
+from keras_feasible.adapters import activations
 from keras_feasible.adapters.base import LayerAdapter
-from keras_feasible.adapters.core import check_plain_weights, linear_or_relu
+from keras_feasible.adapters.core import check_plain_weights
 from keras_feasible.adapters.registry import register_adapter
 
 
@@ -12,12 +13,7 @@ class SimpleRNNAdapter(LayerAdapter):
     and the bias; every step shares the layer's weights."""
 
     def check(self, layer):
-        if linear_or_relu(layer, layer.activation) != "relu":
-            raise self.unsupported(
-                layer,
-                "only activation='relu' is supported: the projections need piecewise-linear "
-                "activations, and tanh (the default) is not.",
-            )
+        activations.check(layer, ("relu",))
         check_plain_weights(layer.cell)
         for setting in ("go_backwards", "stateful", "return_state"):
             if getattr(layer, setting):

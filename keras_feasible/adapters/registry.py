@@ -8,10 +8,21 @@ _ADAPTERS = {}
 
 
 def register_adapter(layer_class, adapter):
-    """Use `adapter` (a `LayerAdapter`) for `layer_class` and its subclasses.
+    """Use `adapter` for `layer_class` and its subclasses.
 
-    A subclass registered later takes precedence over its base class for its own
-    instances. Example: `register_adapter(MyDense, MyDenseAdapter())`.
+    The adapter of the nearest registered class in a layer's class hierarchy applies, so
+    a subclass registered later takes precedence over its base class for its own instances.
+
+    Args:
+        layer_class: a subclass of `keras.layers.Layer`.
+        adapter: a `LayerAdapter` instance.
+
+    Raises:
+        TypeError: `layer_class` is not a Keras layer class, or `adapter` not an adapter.
+
+    Example:
+
+    >>> kf.register_adapter(MyDense, MyDenseAdapter())
     """
     if not (isinstance(layer_class, type) and issubclass(layer_class, keras.layers.Layer)):
         raise TypeError(f"register_adapter needs a Keras layer class, got {layer_class!r}.")
@@ -21,7 +32,17 @@ def register_adapter(layer_class, adapter):
 
 
 def get_adapter(layer):
-    """The adapter of the nearest registered class in the layer's class hierarchy."""
+    """The adapter of the nearest registered class in the layer's class hierarchy.
+
+    Args:
+        layer: a Keras layer.
+
+    Returns:
+        Its `LayerAdapter`.
+
+    Raises:
+        UnsupportedLayerError: no class of the layer's has an adapter.
+    """
     for cls in type(layer).__mro__:
         if cls in _ADAPTERS:
             return _ADAPTERS[cls]

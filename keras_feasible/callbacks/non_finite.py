@@ -12,8 +12,10 @@ class TerminateOnNonFinite(keras.callbacks.TerminateOnNaN):
     A wrapped model never writes NaN or infinity into its weights: a train step whose
     update holds one keeps the weights it had and counts the batch in the
     `non_finite_updates` log. This callback stops `fit` after such a batch, or, like
-    `TerminateOnNaN`, after a NaN or infinite loss (`raise_error=True` raises a
-    `RuntimeError` instead).
+    `TerminateOnNaN`, after a NaN or infinite loss.
+
+    Args:
+        raise_error: raise a `RuntimeError` instead of stopping quietly.
 
     Example:
 

@@ -12,7 +12,16 @@ class FeasibilityStopping(keras.callbacks.EarlyStopping):
     epochs: `"output_violation"` (the fraction of samples missing the output
     constraint), `"residual"` (the change of the iterate in the last sweep),
     `"residual_first_sweep"`, or a layer's `"<layer>/graph_gap"` or
-    `"<layer>/consensus_spread"`. Every other argument is EarlyStopping's.
+    `"<layer>/consensus_spread"`.
+
+    Args:
+        monitor: the feasibility log to watch.
+        patience: epochs without improvement before stopping.
+        min_delta: the least fall that counts as an improvement.
+        **kwargs: `EarlyStopping`'s other arguments.
+
+    Raises:
+        ValueError: `monitor` is not a feasibility log.
 
     Example:
 

@@ -27,8 +27,17 @@ def load_data(full=False):
     Images are float32 `[n, 28, 28]` with pixels scaled to [0, 1]; labels are uint8 class
     ids `[n]`. By default: the project's standard split of the 10,000-image MNIST test set
     bundled with the package (the first 8,000 images train, the last 2,000 test; origin in
-    `data/mnist/ORIGIN.md`), which needs no network. With `full=True`: the full 60,000 /
-    10,000 MNIST from tensorflow-datasets, which downloads it once where the network allows.
+    `data/mnist/ORIGIN.md`), which needs no network.
+
+    Args:
+        full: load the full 60,000 / 10,000 MNIST from tensorflow-datasets instead, which
+            downloads it once where the network allows.
+
+    Returns:
+        `(x_train, y_train), (x_test, y_test)`.
+
+    Raises:
+        RuntimeError: `full=True` and tensorflow-datasets could not load it.
 
     Example:
 

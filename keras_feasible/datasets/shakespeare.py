@@ -24,8 +24,18 @@ def load_data(window=32, stride=None):
     """Next-character windows: `(x_train, y_train), (x_test, y_test)`.
 
     `x` holds `window` consecutive character ids (int32), `y` the id of the character that
-    follows. Windows start every `stride` characters (default: `window`, so inputs do not
-    overlap); the first 90% of the text gives the training windows, the rest the test ones.
+    follows; the first 90% of the text gives the training windows, the rest the test ones.
+
+    Args:
+        window: characters per input, at least 1.
+        stride: characters between window starts (default: `window`, so inputs do not
+            overlap).
+
+    Returns:
+        `(x_train, y_train), (x_test, y_test)`.
+
+    Raises:
+        ValueError: `window` below 1.
 
     Example:
 

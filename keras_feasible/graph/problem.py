@@ -215,14 +215,18 @@ class FeasibilityProblem:
     def change(self, new, old):
         """The mean over every copy of the squared change from state `old` to `new`: the
         residual of a sweep (for a factored state, see `FactoredCopies`)."""
+        squares, count = self.sum_of_squares(tf.nest.map_structure(tf.subtract, new, old))
+        return squares / tf.maximum(count, 1.0)
+
+    def sum_of_squares(self, state):
+        """`(sum of squares, number)` of every copy `state` (or a difference of states) holds."""
         squares, sizes = [], []
         for node in self.graph.nodes:
-            grid, constants = tf.shape(new[node.name][OUTPUT]), self._constants[node.name]
-            for key, held in new[node.name].items():
-                difference = tf.nest.map_structure(tf.subtract, held, old[node.name][key])
-                squares.append(tf.reduce_sum(self.layout.squares(node, key, difference, grid, constants)))
+            grid, constants = tf.shape(state[node.name][OUTPUT]), self._constants[node.name]
+            for key, held in state[node.name].items():
+                squares.append(tf.reduce_sum(self.layout.squares(node, key, held, grid, constants)))
                 sizes.append(self.layout.count(node, key, held, grid))
-        return tf.add_n(squares) / tf.maximum(tf.add_n(sizes), 1.0)
+        return tf.add_n(squares), tf.add_n(sizes)
 
     def node_gaps(self, state):
         """Per node, the mean over its operations of the squared distance of their copies from
@@ -246,36 +250,53 @@ class FeasibilityProblem:
         (zero exactly on the graph, an upper bound of the squared distance to it, and far
         cheaper to compile than a projection); `consensus_spread` the mean squared distance
         of the parameters' copies in `state` from their consensus. A group with no nodes or
-        no parameters lacks that entry.
+        no parameters lacks that entry. `group_sums` gives the sums they are read from.
+        """
+        return {
+            group: {kind: tf.math.divide_no_nan(squares, count) for kind, (squares, count, _) in sums.items()}
+            for group, sums in self.group_sums(state, groups).items()
+        }
+
+    def group_sums(self, state, groups):
+        """The sums behind `group_gaps`: `{group: {kind: (squares, count, scale)}}`.
+
+        `squares` sums the squared residuals (or distances of copies), `count` the
+        operations (or copies), and `scale` what they measure, squared: `(f(args)^2 +
+        out^2) / 2` over the operations, the consensus value's square over the copies. Sums
+        over samples, so data-parallel replicas add theirs up.
         """
         values = self.consensus(state)
         parameters = [name for _, names in groups.values() for name in names]
-        nodes = {
-            name: (tf.reduce_sum(tf.square(r)), tf.cast(tf.size(r), r.dtype))
-            for name, r in self._residuals(values).items()
-        }
+        nodes = {}
+        for name, (computed, output) in self._sides(values).items():
+            squares = tf.reduce_sum(tf.square(computed - output))
+            scale = 0.5 * tf.reduce_sum(tf.square(computed) + tf.square(output))
+            nodes[name] = squares, tf.cast(tf.size(output), output.dtype), scale
         target = self._at_consensus(state, values, set(self.graph.variables))
-        copies = self._copy_squares(state, target, parameters)
-        gaps = {}
+        copies = self._copy_squares(state, target, values, parameters)
+        sums = {}
         for group, (node_names, parameter_names) in groups.items():
-            gaps[group] = {}
-            for key, sums, names in (("graph_gap", nodes, node_names), ("consensus_spread", copies, parameter_names)):
-                pairs = [sums[name] for name in names if name in sums]
-                if pairs:
-                    gaps[group][key] = tf.math.divide_no_nan(*(tf.add_n(list(side)) for side in zip(*pairs)))
-        return gaps
+            sums[group] = {}
+            for key, measured, names in (
+                ("graph_gap", nodes, node_names),
+                ("consensus_spread", copies, parameter_names),
+            ):
+                triples = [measured[name] for name in names if name in measured]
+                if triples:
+                    sums[group][key] = tuple(tf.add_n(list(side)) for side in zip(*triples))
+        return sums
 
     def operation_gaps(self, state, nodes):
         """The squared residual of every operation of `nodes` (see `group_gaps`) at the
         consensus read-off of `state`: one flat vector (samples x units x ...)."""
-        residuals = self._residuals(self.consensus(state), nodes)
-        return tf.concat([tf.reshape(tf.square(residuals[name]), [-1]) for name in nodes], axis=0)
+        sides = self._sides(self.consensus(state), nodes)
+        return tf.concat([tf.reshape(tf.square(computed - output), [-1]) for computed, output in sides.values()], 0)
 
-    def _residuals(self, values, names=None):
-        """Per node (of `names`, default all), `f(args) - out` of every operation at `values`."""
+    def _sides(self, values, names=None):
+        """Per node (of `names`, default all), `(f(args), out)` of every operation at `values`."""
         names = set(self.graph.node_names if names is None else names)
         return {
-            node.name: node.forward(node.views(values, with_output=False)) - node.ports[OUTPUT].view(values)
+            node.name: (node.forward(node.views(values, with_output=False)), node.ports[OUTPUT].view(values))
             for node in self.graph.nodes
             if node.name in names
         }
@@ -298,9 +319,10 @@ class FeasibilityProblem:
             sums[node.name] = total, tf.cast(tf.size(copies[OUTPUT]), total.dtype)
         return sums
 
-    def _copy_squares(self, state, target, names=None):
+    def _copy_squares(self, state, target, values=None, names=None):
         """Per variable with copies (of `names`, default all): (sum of squared distances of
-        its copies from `target`'s, copies)."""
+        its copies from `target`'s, copies) and, given the consensus `values`, the sum over
+        its copies of the value's square."""
         sums = {}
         for name in self.graph.variables if names is None else names:
             squares, counts = [], []
@@ -310,9 +332,12 @@ class FeasibilityProblem:
                 difference = tf.nest.map_structure(tf.subtract, target[node.name][key], state[node.name][key])
                 squares.append(tf.reduce_sum(self._per_source(self.layout.squares, state, node, key, difference)[name]))
                 grid = tf.shape(state[node.name][OUTPUT])
-                counts.append(tf.reduce_sum(node.ports[key].counts(self._views[node.name][key], grid)[name]))
+                counts.append(node.ports[key].counts(self._views[node.name][key], grid)[name])
             if squares:
-                sums[name] = tf.add_n(squares), tf.add_n(counts)
+                count = tf.add_n(counts)
+                sums[name] = tf.add_n(squares), tf.reduce_sum(count)
+                if values is not None:
+                    sums[name] += (tf.reduce_sum(count * tf.square(values[name])),)
         return sums
 
     def _per_source(self, reduce, state, node, key, held=None):

@@ -25,10 +25,6 @@ class Variable:
     initializer: str = "zeros"
     values: object = None
 
-    @property
-    def per_sample(self):
-        return self.kind != PARAMETER
-
 
 @dataclasses.dataclass(frozen=True)
 class Port:

@@ -28,7 +28,17 @@ class HardActivation(keras.layers.Layer):
 class Quantize(HardActivation):
     """Round to the nearest of `levels` values evenly spaced on [-scale, scale].
 
-    Example: `kf.layers.Quantize(levels=4, scale=1.0)` maps 0.2 to 1/3 and 5.0 to 1.0.
+    Args:
+        levels: the number of output values, at least 2.
+        scale: the largest output value, positive.
+        **kwargs: as for any Keras layer.
+
+    Raises:
+        ValueError: `levels` below 2 or `scale` not positive.
+
+    Example:
+
+    >>> kf.layers.Quantize(levels=4, scale=1.0)(np.array([0.2, 5.0]))  # [1/3, 1.0]
     """
 
     def __init__(self, levels, scale=1.0, **kwargs):
@@ -51,6 +61,13 @@ class ScaledThreshold(HardActivation):
     other's length, so hidden activations much longer than the next layer's weight
     columns barely move, and a threshold unit then never flips. A scale of about
     `1 / sqrt(units)` keeps the two comparable.
+
+    Args:
+        scale: the upper level, positive.
+        **kwargs: as for any Keras layer.
+
+    Raises:
+        ValueError: `scale` not positive.
     """
 
     def __init__(self, scale=1.0, **kwargs):
@@ -63,7 +80,12 @@ class ScaledThreshold(HardActivation):
 
 @keras.saving.register_keras_serializable(package="keras_feasible")
 class Sign(ScaledThreshold):
-    """-scale below zero, +scale from zero up (zero maps up, unlike `keras.ops.sign`)."""
+    """-scale below zero, +scale from zero up (zero maps up, unlike `keras.ops.sign`).
+
+    Example:
+
+    >>> hidden = kf.layers.Sign(scale=0.1)(keras.layers.Dense(128)(inputs))
+    """
 
     def _make_primitive(self):
         return projections.Sign(self.scale)
@@ -71,7 +93,12 @@ class Sign(ScaledThreshold):
 
 @keras.saving.register_keras_serializable(package="keras_feasible")
 class Step(ScaledThreshold):
-    """Heaviside step: 0 below zero, `scale` from zero up."""
+    """Heaviside step: 0 below zero, `scale` from zero up.
+
+    Example:
+
+    >>> hidden = kf.layers.Step(scale=0.1)(keras.layers.Dense(128)(inputs))
+    """
 
     def _make_primitive(self):
         return projections.Step(self.scale)

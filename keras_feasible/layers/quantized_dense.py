@@ -17,10 +17,18 @@ class QuantizedDense(keras.layers.Dense):
     inference alike. Projection training sweeps with the kernel restricted to the allowed
     values (one more constraint set) and moves the latent kernel by what the sweeps ask
     for, so weights flip when the moves add up. Gradient training cannot move it: rounding
-    has zero gradient. `scale` defaults to the standard deviation of Glorot uniform,
-    `sqrt(2 / (inputs + units))`.
+    has zero gradient.
 
-    Example: `kf.layers.QuantizedDense(128, levels=2, activation="relu")`.
+    Args:
+        units: as for `Dense`.
+        levels: the number of allowed kernel values, at least 2.
+        scale: the largest allowed value; default the standard deviation of Glorot
+            uniform, `sqrt(2 / (inputs + units))`.
+        **kwargs: `Dense`'s other arguments.
+
+    Example:
+
+    >>> layer = kf.layers.QuantizedDense(128, levels=2, activation="relu")
     """
 
     def __init__(self, units, levels=2, scale=None, **kwargs):

@@ -1,4 +1,4 @@
-"""Linear primitives: identity (consensus), sum and the bilinear dot product."""
+"""Linear primitives: the sum and the bilinear dot product."""
 
 import numpy as np
 import tensorflow as tf
@@ -8,23 +8,6 @@ from keras_feasible.projections.scaling import scale_for
 
 # Keeps the dot-product multiplier t strictly inside (-1, 1), where 1/(1 -+ t) stays finite.
 _MULTIPLIER_BOUND = 1.0 - 1e-6
-
-
-def consensus(copies, axis=0):
-    """Projection onto the consensus set `{all copies along axis are equal}`: their mean."""
-    mean = tf.reduce_mean(copies, axis=axis, keepdims=True)
-    return tf.broadcast_to(mean, tf.shape(copies))
-
-
-class Identity(Primitive):
-    """`y = x`. The graph is the diagonal; the nearest point is the midpoint."""
-
-    def forward(self, x):
-        return x
-
-    def project(self, x, y):
-        midpoint = 0.5 * (x + y)
-        return midpoint, midpoint
 
 
 class Sum(Primitive):

@@ -38,17 +38,6 @@ class Transform:
         """The transposed map: each input entry receives the sum of its copies."""
         raise NotImplementedError
 
-    def inverse(self, outputs):
-        """Undo `forward`; defined for the bijective transforms (all but `Slice`)."""
-        return self.adjoint(outputs)
-
-    def project(self, inputs, outputs):
-        """Nearest point of the graph `{(x, T x)}`: each entry averages with its copies."""
-        back = self.adjoint(outputs)
-        counts = self.adjoint([tf.ones_like(y) for y in outputs])
-        inputs = [(x + b) / (1.0 + c) for x, b, c in zip(inputs, back, counts)]
-        return inputs, self.forward(inputs)
-
     def _leading(self, tensor, shape):
         return tf.shape(tensor)[: tensor.shape.rank - len(shape)]
 
@@ -159,8 +148,8 @@ class Concatenate(Transform):
 class Slice(Transform):
     """Take `input[..., begin : begin + size]` over the trailing dimensions.
 
-    Not invertible: the adjoint pads with zeros, and the entries it leaves out have no
-    copies (count zero) in the consensus.
+    The adjoint pads with zeros: the entries it leaves out have no copies (count zero) in
+    the consensus.
     """
 
     def __init__(self, input_shape, begin, size):
@@ -187,9 +176,6 @@ class Slice(Transform):
         lead = y.shape.rank - len(self.begin)
         pads = [[b, d - b - s] for b, s, d in zip(self.begin, self.size, self.input_shapes[0])]
         return [tf.pad(y, [[0, 0]] * lead + pads)]
-
-    def inverse(self, outputs):
-        raise TypeError("Slice is not invertible; use adjoint() to scatter copies back.")
 
 
 class Patches(Transform):
@@ -251,9 +237,6 @@ class Patches(Transform):
         images = tf.nn.conv2d_transpose(patches, kernel, size, self.strides, self.padding.upper())
         return [restore(images, self.input_shapes[0])]
 
-    def inverse(self, outputs):
-        raise TypeError("Patches is not invertible; use adjoint() to sum copies back.")
-
 
 class OneHot(Transform):
     """Integer ids `[...]` to one-hot rows `[..., depth]`: how an Embedding reads its token ids.
@@ -275,9 +258,6 @@ class OneHot(Transform):
 
     def adjoint(self, outputs):
         return [tf.reduce_sum(outputs[0], axis=-1)]
-
-    def inverse(self, outputs):
-        return [tf.argmax(outputs[0], axis=-1)]
 
 
 class Parallel(Transform):
@@ -303,9 +283,6 @@ class Parallel(Transform):
 
     def adjoint(self, outputs):
         return self._apply(outputs, [len(t.output_shapes) for t in self.transforms], "adjoint")
-
-    def inverse(self, outputs):
-        return self._apply(outputs, [len(t.output_shapes) for t in self.transforms], "inverse")
 
     def __repr__(self):
         return f"Parallel({self.transforms!r})"
@@ -336,11 +313,6 @@ class Chain(Transform):
     def adjoint(self, outputs):
         for transform in reversed(self.transforms):
             outputs = transform.adjoint(outputs)
-        return outputs
-
-    def inverse(self, outputs):
-        for transform in reversed(self.transforms):
-            outputs = transform.inverse(outputs)
         return outputs
 
     def __repr__(self):

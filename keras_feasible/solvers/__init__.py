@@ -7,15 +7,6 @@ from keras_feasible.solvers.base import LAYERS, PAIR, ProjectionAlgorithm
 from keras_feasible.solvers.cyclic import CyclicDouglasRachford, CyclicProjections
 from keras_feasible.solvers.douglas_rachford import DifferenceMap, DouglasRachford
 
-ALL_SOLVERS = (
-    AlternatingProjections,
-    AlternatingReflections,
-    DouglasRachford,
-    DifferenceMap,
-    CyclicProjections,
-    CyclicDouglasRachford,
-)
-
 BY_NAME = {
     "alternating_projections": AlternatingProjections,
     "alternating_reflections": AlternatingReflections,
@@ -27,9 +18,22 @@ BY_NAME = {
 
 
 def get(name, **settings):
-    """The solver called `name` (a key of `BY_NAME`), built with the `settings` it takes;
-    those it does not take, or given as None, are left out (the solver's default holds),
-    so one set of command-line flags serves every solver.
+    """The solver called `name`, built with the `settings` it takes.
+
+    Settings it does not take, or given as None, are left out (the solver's default
+    holds), so one set of command-line flags serves every solver.
+
+    Args:
+        name: a key of `BY_NAME` (`"douglas_rachford"`...).
+        **settings: candidate settings.
+
+    Returns:
+        A `ProjectionAlgorithm`.
+
+    Raises:
+        ValueError: an unknown name, or a setting out of range.
+
+    Example:
 
     >>> kf.solvers.get("douglas_rachford", sweeps=20, relaxation=0.7, beta=1.0)
     DouglasRachford(sweeps=20, relaxation=0.7)

@@ -1,9 +1,10 @@
 """The sweep loop shared by every projection algorithm."""
 
-import keras
 import tensorflow as tf
 
 from keras_feasible.distribute import reduces_by_merge_call
+from keras_feasible.optimizer import GradientFreeOptimizer
+from keras_feasible.validation import positive_integer
 
 PAIR = "pair"
 LAYERS = "layers"
@@ -33,72 +34,60 @@ def mean_squared_change(new, old):
     return tf.add_n(squares) / tf.maximum(tf.add_n(sizes), 1.0)
 
 
-class GradientFreeOptimizer(keras.optimizers.Optimizer):
-    """A Keras optimizer that takes no gradients: a wrapped model's `train_step` asks it for
-    the new weights in its own way (`how` says which, for error messages)."""
-
-    how = "updates weights without gradients"
-
-    def __init__(self, name=None, learning_rate=0.0):
-        # Keras optimizers require a learning rate; most of these have none and never read it.
-        super().__init__(learning_rate=learning_rate, name=name)
-
-    def apply(self, grads, trainable_variables=None):
-        raise TypeError(
-            f"{type(self).__name__} {self.how} and takes no gradients. "
-            "Compile a model returned by keras_feasible.wrap(model) with it."
-        )
-
-    def config_with_learning_rate(self, **settings):
-        """`get_config` for a subclass that takes a learning rate: its name, the rate (a
-        number or a serialised schedule, as Keras writes it) and `settings`."""
-        learning_rate = keras.optimizers.Optimizer.get_config(self)["learning_rate"]
-        return {"name": self.name, "learning_rate": learning_rate, **settings}
-
-    def __repr__(self):
-        fields = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
-        return f"{type(self).__name__}({fields})"
-
-
 class ProjectionAlgorithm(GradientFreeOptimizer):
     """Iterates projections onto the partitions of a feasibility problem.
 
     An algorithm knows nothing of networks: it sees a list of projection operators, one
     per partition (`partitioning = "pair"` asks for exactly two, A and B; `"layers"` for
     any number, projected in the order given), each mapping a state (a nested structure
-    of tensors) to a state of the same structure.
+    of tensors) to a state of the same structure. `run` performs `sweeps` sweeps inside
+    a single `tf.while_loop`, so a caller's `tf.function` (with or without
+    `jit_compile=True`) compiles all of them.
 
-    Subclasses define one `sweep` and `estimate`, the point of a state from which the
-    solution is read. An algorithm whose sweep only composes the partition projections
-    (nothing reflected or averaged) sets `composes_projections`: every partition is then
-    projected from a point of another, which lets a network's problem hold its copies
-    factored (the fast path). `run` performs `sweeps` sweeps inside a single `tf.while_loop`, so a
-    caller's `tf.function` (with or without `jit_compile=True`) compiles all of them.
+    To add an algorithm, subclass it and define one `sweep`, and `estimate` (the point of
+    a state the solution is read from) if it is not the state itself. An algorithm whose
+    sweep only composes the partition projections (nothing reflected or averaged) sets
+    `composes_projections`: every partition is then projected from a point of another,
+    which lets a network's problem hold its copies factored (the fast path).
 
     Every algorithm is also a Keras optimizer, so it goes where Keras expects one:
-    `model.compile(optimizer=kf.DouglasRachford(...))` on a model from `kf.wrap`. It takes
-    no gradients; the model's `train_step` calls `run` and advances `iterations` once per
-    batch, and its settings travel with `model.save()`.
+    `model.compile(optimizer=kf.DouglasRachford())` on a model from `kf.wrap`. Its plan for
+    a model is the model's constraint graph; each `train_step` solves the batch's
+    feasibility problem with `run`, and the settings travel with `model.save()`.
+
+    Args:
+        sweeps: sweeps per batch, a positive integer.
+        name: the optimizer's name.
+        **kwargs: Keras's optimizer settings (see `GradientFreeOptimizer`).
+
+    Raises:
+        ValueError: `sweeps` is not a positive integer.
 
     Example:
 
-    >>> solver = DouglasRachford(sweeps=50, relaxation=0.5)
+    >>> solver = DouglasRachford(sweeps=50)
     >>> state, residuals = solver.run([project_a, project_b], state)
     >>> solution = solver.estimate([project_a, project_b], state)
     """
 
     how = "updates weights by projection"
+    jit_compile = True  # the sweeps gain from XLA on one device
     partitioning = PAIR
     composes_projections = False
     # States alive at once in a sweep, for memory estimates: 6.8 measured for Douglas-Rachford
     # on the MNIST MLP without XLA (3.9 with it), rounded up.
     live_states = 7
 
-    def __init__(self, sweeps=50, name=None):
-        if isinstance(sweeps, bool) or not isinstance(sweeps, int) or sweeps < 1:
-            raise ValueError(f"sweeps must be a positive integer, got {sweeps!r}.")
-        super().__init__(name=name)
+    def __init__(self, sweeps=50, name=None, **kwargs):
+        positive_integer(sweeps, "sweeps")
+        super().__init__(name=name, **kwargs)
         self.sweeps = sweeps
+
+    def plan(self, model, loss):
+        # The Keras face builds on the algorithms, not the other way round: it is imported here.
+        from keras_feasible.projection_plan import ProjectionPlan
+
+        return ProjectionPlan(self, model, loss)
 
     def sweep(self, projections, state):
         raise NotImplementedError
@@ -159,4 +148,6 @@ class ProjectionAlgorithm(GradientFreeOptimizer):
         return projections
 
     def get_config(self):
-        return {"name": self.name, "sweeps": self.sweeps}
+        config = super().get_config()
+        config.update({"sweeps": self.sweeps})
+        return config

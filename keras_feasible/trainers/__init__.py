@@ -12,8 +12,6 @@ solvers, under the same `tf.distribute` strategies.
 from keras_feasible.solvers import build
 from keras_feasible.trainers.admm import ADMM
 from keras_feasible.trainers.alopex import Alopex
-from keras_feasible.trainers.base import Trainer, TrainingPlan
-from keras_feasible.trainers.chain import Stage, dense_chain
 from keras_feasible.trainers.explicit_softmax import ExplicitSoftmax, explicit_softmax
 from keras_feasible.trainers.forward_gradient import ForwardGradient
 from keras_feasible.trainers.neuroevolution import Neuroevolution
@@ -30,8 +28,19 @@ BY_NAME = {
 
 
 def get(name, **settings):
-    """The trainer called `name` (a key of `BY_NAME`) with the `settings` it takes (see
-    `kf.solvers.get`).
+    """The trainer called `name`, built with the `settings` it takes (see `kf.solvers.get`).
+
+    Args:
+        name: a key of `BY_NAME` (`"admm"`...).
+        **settings: candidate settings; those it does not take, or None, are left out.
+
+    Returns:
+        A `kf.optimizer.GradientFreeOptimizer`.
+
+    Raises:
+        ValueError: an unknown name, or a setting out of range.
+
+    Example:
 
     >>> kf.trainers.get("admm", sweeps=3, relaxation=0.5)
     ADMM(beta=1.0, gamma=10.0, sweeps=3, warm_start_iterations=2, gram_decay=0.5, ridge=0.01)

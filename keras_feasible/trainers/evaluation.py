@@ -4,17 +4,26 @@ trainable weight by looking at that loss alone (the forward gradient, Alopex, th
 import keras
 import tensorflow as tf
 
-from keras_feasible.trainers.base import TrainingPlan
+from keras_feasible import losses, walk
+from keras_feasible.optimizer import Plan
 
 
-class WholeModelPlan(TrainingPlan):
-    """A plan over every trainable weight of `model`, compiled with `loss` (any Keras loss)."""
+class WholeModelPlan(Plan):
+    """A plan over every trainable weight of `model`, compiled with `loss` (any Keras loss;
+    one this package knows, such as a cross-entropy, must agree with the model's last
+    activation: logits, or probabilities after a softmax)."""
 
     def __init__(self, trainer, model, loss):
-        self.trainer, self.model, self.loss = trainer, model, keras.losses.get(loss)
+        super().__init__(trainer)
+        try:
+            _, from_logits = losses.output_constraint(loss)
+        except ValueError:
+            from_logits = None  # a loss this package does not know: nothing to check
+        if from_logits is not None:
+            walk.check_output_activation(from_logits, walk.final_activation(model) == "softmax", model)
+        self.model, self.loss = model, keras.losses.get(loss)
         self.weights = {variable.path: variable for variable in model.trainable_variables}
         self.sizes = [variable.shape.num_elements() for variable in self.weights.values()]
-        self.tags = {}
 
     def sample_losses(self, x, y, values):
         return sample_losses(self.model, self.loss, x, y, values)

@@ -4,13 +4,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_feasible import losses, projections
-from keras_feasible.adapters import ConstraintWrapper, UnsupportedLayerError
+from keras_feasible import losses, projections, walk
+from keras_feasible.adapters import UnsupportedLayerError, activations
 from keras_feasible.adapters.base import describe
 from keras_feasible.memory import MemoryEstimate
+from keras_feasible.optimizer import GradientFreeOptimizer, Plan, Update
 from keras_feasible.projections.outputs import one_hot
-from keras_feasible.trainers.base import Trainer, TrainingPlan
-from keras_feasible.trainers.chain import dense_values, dense_variables
+from keras_feasible.trainers.dense import dense_values, dense_variables
 
 
 def explicit_softmax(features, labels, num_classes=None, use_bias=True, floor=1e-9):
@@ -32,7 +32,15 @@ def explicit_softmax(features, labels, num_classes=None, use_bias=True, floor=1e
     `floor` (a zero count's probability tends to zero at the optimum), so the solution
     depends only on the counts' proportions: repeating the data leaves it unchanged.
 
-    Returns float32 tensors; `bias` is None when `use_bias=False`.
+    Args:
+        features: non-negative features `[n, d]`.
+        labels: class ids `[n]` or one-hot rows `[n, classes]`.
+        num_classes: the number of classes (default: from the labels).
+        use_bias: whether the layer has a bias.
+        floor: the least normalised count, positive.
+
+    Returns:
+        `(kernel, bias)` as float32 tensors; `bias` is None when `use_bias=False`.
 
     Example:
 
@@ -66,7 +74,7 @@ def softmax_weights(counts, totals, use_bias=True, floor=1e-9):
 
 
 @keras.saving.register_keras_serializable(package="keras_feasible")
-class ExplicitSoftmax(Trainer):
+class ExplicitSoftmax(GradientFreeOptimizer):
     """Trains a model's softmax output layer with `explicit_softmax`, through `fit`.
 
     Every batch adds its feature-class co-occurrence counts (the output layer's inputs
@@ -84,6 +92,14 @@ class ExplicitSoftmax(Trainer):
     (`kf.losses.CrossEntropy`, or Keras's on logits or probabilities as the model ends).
     Negative features raise `InvalidArgumentError`.
 
+    Args:
+        floor: the least normalised count, positive (see `explicit_softmax`).
+        name: the optimizer's name.
+        **kwargs: Keras's optimizer settings (see `kf.optimizer.GradientFreeOptimizer`).
+
+    Raises:
+        ValueError: `floor` not positive.
+
     Example:
 
     >>> model.compile(optimizer=kf.ExplicitSoftmax(), loss=kf.losses.CrossEntropy(), metrics=["accuracy"])
@@ -94,10 +110,10 @@ class ExplicitSoftmax(Trainer):
 
     how = "solves for the weights in closed form"
 
-    def __init__(self, floor=1e-9, name=None):
+    def __init__(self, floor=1e-9, name=None, **kwargs):
         if not floor > 0:
             raise ValueError(f"floor must be positive, got {floor}.")
-        super().__init__(name=name)
+        super().__init__(name=name, **kwargs)
         self.floor = float(floor)
 
     def plan(self, model, loss):
@@ -107,27 +123,28 @@ class ExplicitSoftmax(Trainer):
                 f"ExplicitSoftmax solves for a softmax layer: compile with a cross-entropy loss, not {loss!r}."
             )
         layer, ends_in_softmax = _output_dense(model)
-        if ends_in_softmax == from_logits:
-            raise ValueError(
-                "The loss and the model's last activation disagree: a cross-entropy on probabilities "
-                "needs a final softmax, and one on logits needs none."
-            )
+        walk.check_output_activation(from_logits, ends_in_softmax, model)
         return ExplicitSoftmaxPlan(self, model, layer)
 
     def get_config(self):
-        return {"name": self.name, "floor": self.floor}
+        config = super().get_config()
+        config.update({"floor": self.floor})
+        return config
 
 
-class ExplicitSoftmaxPlan(TrainingPlan):
+class ExplicitSoftmaxPlan(Plan):
+    """`ExplicitSoftmax` on a model's output layer; its state: the co-occurrence counts."""
+
     def __init__(self, trainer, model, wrapper):
-        self.trainer, self.layer = trainer, wrapper.layer
+        super().__init__(trainer)
+        self.layer = wrapper.layer
         reads_input = any(wrapper.input is tensor for tensor in model.inputs)
         self.features = None if reads_input else keras.Model(model.inputs, wrapper.input)
         inputs, classes = self.layer.kernel.shape
         self.counts = trainer.add_variable((inputs, classes), name=f"{self.layer.name}_counts")
         self.totals = trainer.add_variable((classes,), name=f"{self.layer.name}_totals")
         self.weights = dense_variables(self.layer)
-        self.tags = {}
+        self.state = {"counts": self.counts, "totals": self.totals}
 
     def update(self, x, y, cross_replica_sum):
         features = x if self.features is None else self.features(x, training=False)
@@ -139,10 +156,9 @@ class ExplicitSoftmaxPlan(TrainingPlan):
         counts, totals = cooccurrence(features, targets)
         if cross_replica_sum is not None:
             counts, totals = cross_replica_sum((counts, totals))
-        self.counts.assign_add(counts)
-        self.totals.assign_add(totals)
-        kernel, bias = softmax_weights(self.counts.value, self.totals.value, self.layer.use_bias, self.trainer.floor)
-        return dense_values(self.layer, kernel, bias), {}
+        state = {"counts": self.counts.value + counts, "totals": self.totals.value + totals}
+        kernel, bias = softmax_weights(state["counts"], state["totals"], self.layer.use_bias, self.optimizer.floor)
+        return Update(dense_values(self.layer, kernel, bias), state, {})
 
     def memory_estimate(self):
         inputs, classes = self.layer.kernel.shape
@@ -152,15 +168,15 @@ class ExplicitSoftmaxPlan(TrainingPlan):
 def _output_dense(model):
     """The wrapped Dense layer giving the model's logits, and whether a softmax follows."""
     wrapper = model.layers[-1]
-    layer = wrapper.layer if isinstance(wrapper, ConstraintWrapper) else wrapper
-    softmax_layer = isinstance(layer, keras.layers.Softmax) or (
-        isinstance(layer, keras.layers.Activation) and getattr(layer.activation, "__name__", "") == "softmax"
+    layer = walk.unwrapped(wrapper)
+    softmax_layer = (
+        isinstance(layer, (keras.layers.Softmax, keras.layers.Activation)) and activations.of_layer(layer) == "softmax"
     )
     if softmax_layer:
         producers = [w for w in model.layers if w.output is wrapper.input]
         wrapper = producers[0] if producers else wrapper
-        layer = wrapper.layer if isinstance(wrapper, ConstraintWrapper) else wrapper
-    activation = getattr(getattr(layer, "activation", None), "__name__", None)
+        layer = walk.unwrapped(wrapper)
+    activation = activations.of_layer(layer)
     if (
         not isinstance(layer, keras.layers.Dense)
         or activation not in ("softmax", "linear")

@@ -6,12 +6,12 @@ import keras
 import tensorflow as tf
 
 from keras_feasible.memory import MemoryEstimate
-from keras_feasible.trainers.base import Trainer
+from keras_feasible.optimizer import GradientFreeOptimizer, Update
 from keras_feasible.trainers.evaluation import WholeModelPlan, global_mean
 
 
 @keras.saving.register_keras_serializable(package="keras_feasible")
-class Neuroevolution(Trainer):
+class Neuroevolution(GradientFreeOptimizer):
     """A generation per batch: mutate the parents, keep the best.
 
     The population holds `elites` unchanged copies of the best parents and
@@ -30,20 +30,33 @@ class Neuroevolution(Trainer):
     population's loss sums: one number per individual. Only the loss is evaluated, so
     any layer trains, differentiable or not.
 
+    Args:
+        population: individuals per generation.
+        parents: the best individuals kept to breed the next generation.
+        sigma: the scale of the Gaussian mutation, positive.
+        elites: the best parents carried over unchanged, at most `parents`.
+        seed: the seed of the parents' choice and the noise.
+        name: the optimizer's name.
+        **kwargs: Keras's optimizer settings (see `kf.optimizer.GradientFreeOptimizer`).
+
+    Raises:
+        ValueError: unless `0 <= elites <= parents < population` and `sigma > 0`.
+
     Example:
 
-    >>> model.compile(optimizer=kf.Neuroevolution(population=64, parents=8), loss="sparse_categorical_crossentropy")
+    >>> loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    >>> model.compile(optimizer=kf.Neuroevolution(population=64, parents=8), loss=loss, metrics=["accuracy"])
     """
 
     how = "evolves a population of weights"
 
-    def __init__(self, population=64, parents=8, sigma=0.01, elites=1, seed=0, name=None):
+    def __init__(self, population=64, parents=8, sigma=0.01, elites=1, seed=0, name=None, **kwargs):
         if not (0 <= elites <= parents < population and elites < population and sigma > 0):
             raise ValueError(
                 "Neuroevolution needs 0 <= elites <= parents < population and sigma > 0; got "
                 f"population={population}, parents={parents}, elites={elites}, sigma={sigma}."
             )
-        super().__init__(name=name)
+        super().__init__(name=name, **kwargs)
         self.population, self.parents, self.elites = int(population), int(parents), int(elites)
         self.sigma, self.seed = float(sigma), int(seed)
 
@@ -51,14 +64,17 @@ class Neuroevolution(Trainer):
         return NeuroevolutionPlan(self, model, loss)
 
     def get_config(self):
-        return {
-            "name": self.name,
-            "population": self.population,
-            "parents": self.parents,
-            "sigma": self.sigma,
-            "elites": self.elites,
-            "seed": self.seed,
-        }
+        config = super().get_config()
+        config.update(
+            {
+                "population": self.population,
+                "parents": self.parents,
+                "sigma": self.sigma,
+                "elites": self.elites,
+                "seed": self.seed,
+            }
+        )
+        return config
 
 
 class NeuroevolutionPlan(WholeModelPlan):
@@ -67,10 +83,11 @@ class NeuroevolutionPlan(WholeModelPlan):
         self.parents = [
             trainer.add_variable((trainer.parents, *v.shape), name=f"{v.name}_parents") for v in self.weights.values()
         ]
+        self.state = {f"parents_{name}": stored for name, stored in zip(self.weights, self.parents)}
         self.tags = {"best_loss": "neuroevolution/best_loss", "median_loss": "neuroevolution/median_loss"}
 
     def update(self, x, y, cross_replica_sum):
-        trainer = self.trainer
+        trainer = self.optimizer
         generation = tf.cast(trainer.iterations, tf.int32)
         values = [variable.value for variable in self.weights.values()]
         parents = [
@@ -82,16 +99,18 @@ class NeuroevolutionPlan(WholeModelPlan):
         samples = tf.shape(tf.nest.flatten(y)[0])[0]
         losses = global_mean(totals, samples, cross_replica_sum)
         ranked = tf.argsort(losses, stable=True)
-        for stored, individuals in zip(self.parents, population):
-            stored.assign(tf.gather(individuals, ranked[: trainer.parents]))
+        parents = {
+            f"parents_{name}": tf.gather(individuals, ranked[: trainer.parents])
+            for name, individuals in zip(self.weights, population)
+        }
         solved = {name: individuals[ranked[0]] for name, individuals in zip(self.weights, population)}
         ordered = tf.gather(losses, ranked)
-        return solved, {"best_loss": ordered[0], "median_loss": ordered[trainer.population // 2]}
+        return Update(solved, parents, {"best_loss": ordered[0], "median_loss": ordered[trainer.population // 2]})
 
     def generation(self, parents, generation):
         """The elites (the best parents, unchanged) and the children, per weight stacked
         along a first axis of `population`."""
-        trainer = self.trainer
+        trainer = self.optimizer
         children = trainer.population - trainer.elites
         chosen = tf.random.stateless_uniform(
             [children], seed=[trainer.seed, 2 * generation], maxval=trainer.parents, dtype=tf.int32
@@ -107,6 +126,6 @@ class NeuroevolutionPlan(WholeModelPlan):
         """The parents, the population and its noise; per sample, every individual's activations."""
         activations = sum(math.prod(layer.output.shape[1:]) for layer in self.model.layers[1:])
         return MemoryEstimate(
-            {"weights": (self.trainer.parents + 3 * self.trainer.population) * self.weight_bytes()},
-            {"weights": 4 * self.trainer.population * activations},
+            {"weights": (self.optimizer.parents + 3 * self.optimizer.population) * self.weight_bytes()},
+            {"weights": 4 * self.optimizer.population * activations},
         )

@@ -3,15 +3,15 @@
 import keras
 import tensorflow as tf
 
-from keras_feasible import losses, projections
+from keras_feasible import losses, projections, walk
 from keras_feasible.memory import MemoryEstimate
+from keras_feasible.optimizer import GradientFreeOptimizer, Plan, Update
 from keras_feasible.projections.outputs import one_hot
-from keras_feasible.trainers.base import Trainer, TrainingPlan
-from keras_feasible.trainers.chain import dense_chain, dense_values, dense_variables
+from keras_feasible.trainers.dense import dense_values, dense_variables
 
 
 @keras.saving.register_keras_serializable(package="keras_feasible")
-class RecLRA(Trainer):
+class RecLRA(GradientFreeOptimizer):
     """Every layer moves towards a local target built from the error of the layers above.
 
     One forward pass gives each layer's pre-activation `h_l` and output `z_l`. The output
@@ -27,9 +27,21 @@ class RecLRA(Trainer):
     are all-reduced, so every replica writes the same weights.
 
     The paper's sign mixing of the errors is left out. Trains chains of Dense layers
-    (`keras_feasible.trainers.chain`) ending in logits, with any of the package's losses;
+    (`kf.walk.dense_chain`) ending in logits, with any of the package's losses on logits;
     the defaults were tuned with a cross-entropy (with the margin loss, in one exploratory
     run, they did not learn).
+
+    Args:
+        learning_rate: a float or a `keras.optimizers.schedules` schedule.
+        beta: how far a layer's target moves against the error from above, positive.
+        gamma: the scale of the feedback matrices' updates, non-negative.
+        max_norm: the norm each layer's update is clipped to, positive.
+        seed: the seed of the random feedback matrices.
+        name: the optimizer's name.
+        **kwargs: Keras's optimizer settings (see `kf.optimizer.GradientFreeOptimizer`).
+
+    Raises:
+        ValueError: a setting out of its range.
 
     Example:
 
@@ -38,23 +50,27 @@ class RecLRA(Trainer):
 
     how = "updates each layer towards a local target"
 
-    def __init__(self, learning_rate=0.5, beta=0.1, gamma=1.0, max_norm=5.0, seed=0, name=None):
+    def __init__(self, learning_rate=0.5, beta=0.1, gamma=1.0, max_norm=5.0, seed=0, name=None, **kwargs):
         if not (beta > 0 and gamma >= 0 and max_norm > 0):
             raise ValueError(f"RecLRA needs beta > 0, gamma >= 0, max_norm > 0; got {beta}, {gamma}, {max_norm}.")
-        super().__init__(name=name, learning_rate=learning_rate)
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self.beta, self.gamma, self.max_norm, self.seed = float(beta), float(gamma), float(max_norm), int(seed)
 
     def plan(self, model, loss):
         constraint, from_logits = losses.output_constraint(loss)
-        stages = dense_chain(model, "RecLRA")
-        if stages[-1].activation != "linear" or not from_logits:
+        stages = walk.dense_chain(model, "RecLRA")
+        if stages[-1].activation != "linear":
             raise ValueError(
-                f"RecLRA aligns the logits: the last layer of {model.name!r} must be a Dense layer without activation."
+                f"RecLRA aligns the logits: the last layer of {model.name!r} must be a Dense layer without "
+                f"activation, not {stages[-1].activation!r}."
             )
+        walk.check_output_activation(from_logits, False, model)
         return RecLRAPlan(self, stages, constraint)
 
     def get_config(self):
-        return self.config_with_learning_rate(beta=self.beta, gamma=self.gamma, max_norm=self.max_norm, seed=self.seed)
+        config = super().get_config()
+        config.update({"beta": self.beta, "gamma": self.gamma, "max_norm": self.max_norm, "seed": self.seed})
+        return config
 
 
 def output_error(constraint, logits, y):
@@ -68,10 +84,12 @@ def output_error(constraint, logits, y):
     return logits - constraint.project(logits, y)
 
 
-class RecLRAPlan(TrainingPlan):
+class RecLRAPlan(Plan):
+    """`RecLRA` on one chain of `Stage`s; its state: the feedback matrices."""
+
     def __init__(self, trainer, stages, constraint):
-        self.trainer, self.stages, self.constraint = trainer, stages, constraint
-        self.weights = {}
+        super().__init__(trainer)
+        self.stages, self.constraint = stages, constraint
         for stage in stages:
             self.weights.update(dense_variables(stage.layer))
         last = len(stages) - 1
@@ -84,7 +102,7 @@ class RecLRAPlan(TrainingPlan):
                 self.direct[layer] = self._random(
                     trainer, (outputs, units), f"{stages[layer].layer.name}_direct", layer
                 )
-        self.tags = {}
+        self.state = {matrix.name: matrix for matrix in [*self.feedback.values(), *self.direct.values()]}
 
     @staticmethod
     def _random(trainer, shape, name, index):
@@ -92,7 +110,7 @@ class RecLRAPlan(TrainingPlan):
         return trainer.add_variable(shape, initializer=initializer, name=name)
 
     def update(self, x, y, cross_replica_sum):
-        trainer, last = self.trainer, len(self.stages) - 1
+        trainer, last = self.optimizer, len(self.stages) - 1
         z, h = [tf.reshape(tf.cast(x, tf.float32), [tf.shape(x)[0], -1])], []
         for stage in self.stages:
             h.append(
@@ -125,9 +143,11 @@ class RecLRAPlan(TrainingPlan):
                 continue
             bias = stage.layer.bias.value - rate * scale * bias_step if stage.layer.use_bias else None
             solved.update(dense_values(stage.layer, stage.layer.kernel.value - rate * steps[layer], bias))
-        for layer, matrix in self.feedback.items():
-            matrix.assign(matrix - trainer.gamma * rate * tf.transpose(steps[layer + 1]))
-        return solved, {}
+        feedback = {
+            matrix.name: matrix.value - trainer.gamma * rate * tf.transpose(steps[layer + 1])
+            for layer, matrix in self.feedback.items()
+        }
+        return Update(solved, feedback, {})
 
     def memory_estimate(self):
         fixed = {s.layer.name: 4 * 3 * s.layer.kernel.shape.num_elements() for s in self.stages}

@@ -7,7 +7,7 @@ import tensorflow as tf
 import keras_feasible as kf
 from keras_feasible import projections
 from keras_feasible.graph import GraphBuilder
-from tests.projections.checks import assert_close
+from tests.helpers.checks import assert_close
 
 BATCH = 7
 
@@ -293,6 +293,30 @@ def test_group_gaps_measure_the_consensus_point_against_each_groups_sets(batch, 
         np.testing.assert_allclose(gaps[group]["consensus_spread"], squares / copies, rtol=1e-5)
         assert gaps[group]["graph_gap"] > 0 and gaps[group]["consensus_spread"] > 0
     assert gaps["nothing"] == {}
+
+
+def test_group_sums_measure_each_gap_against_the_size_of_what_it_measures(batch, rng):
+    graph = small_mlp()
+    problem = graph.bind(graph.initial_parameters(), {"x": batch[0]}, {"logits": batch[1]})
+    state = perturbed_state(problem, rng)
+    nodes, parameters = ("dense_2/dot", "dense_2"), ("dense_2/kernel", "dense_2/bias")
+    sums = problem.group_sums(state, {"dense_2": (nodes, parameters)})["dense_2"]
+    point = problem.project_consensus(state)
+    point = {n: {k: np.asarray(v) for k, v in point[n].items()} for n in nodes}  # every copy held as an array
+
+    computed = {  # each operation's f(args), written out
+        "dense_2/dot": np.sum(point["dense_2/dot"]["x"] * point["dense_2/dot"]["w"], -1),
+        "dense_2": np.maximum(point["dense_2"]["term0"] + point["dense_2"]["term1"], 0.0),
+    }
+    outputs = {n: point[n]["output"] for n in nodes}
+    squares, count, scale = sums["graph_gap"]
+    np.testing.assert_allclose(squares, sum(np.sum((computed[n] - outputs[n]) ** 2) for n in nodes), rtol=1e-5)
+    np.testing.assert_allclose(scale, sum(0.5 * np.sum(computed[n] ** 2 + outputs[n] ** 2) for n in nodes), rtol=1e-5)
+    assert count == sum(outputs[n].size for n in nodes)
+    readers = [(node.name, key) for name in parameters for node, key in graph.readers[name]]
+    _, copies, scale = sums["consensus_spread"]
+    assert copies == sum(point[n][k].size for n, k in readers)
+    np.testing.assert_allclose(scale, sum(np.sum(point[n][k] ** 2) for n, k in readers), rtol=1e-5)
 
 
 def test_group_gaps_vanish_at_the_forward_pass(batch):

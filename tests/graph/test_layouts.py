@@ -8,8 +8,8 @@ import keras_feasible as kf
 from keras_feasible import projections
 from keras_feasible.graph import GraphBuilder
 from keras_feasible.graph.layouts import Along
-from tests.explicit import explicit
-from tests.projections.checks import assert_close
+from tests.helpers.checks import assert_close
+from tests.helpers.explicit import explicit
 
 BATCH = 6
 SWEEPS = 4

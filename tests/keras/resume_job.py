@@ -13,7 +13,7 @@ import numpy as np
 
 import keras_feasible as kf
 from keras_feasible.datasets import mnist
-from tests.keras.conftest import mlp
+from tests.helpers.models import mlp
 
 
 class KillAt(keras.callbacks.Callback):

@@ -9,7 +9,6 @@ import pytest
 import tensorflow as tf
 
 import keras_feasible as kf
-from tests.keras.conftest import digits, mlp  # noqa: F401 (a fixture)
 
 
 def compiled(loss=None, units=10):
@@ -22,7 +21,7 @@ def compiled(loss=None, units=10):
 
 
 @pytest.fixture
-def batch(digits):  # noqa: F811
+def batch(digits):
     (x, y), _ = digits
     return x[:64].copy(), y[:64].copy()
 

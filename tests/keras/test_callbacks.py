@@ -15,7 +15,7 @@ from tensorboard.backend import application
 from tensorboard.backend.event_processing import event_accumulator
 
 import keras_feasible as kf
-from tests.keras.conftest import mlp
+from tests.helpers.models import mlp
 
 
 def output_layer(model):
@@ -27,7 +27,7 @@ def expected_tags(model):
     layers = {weight.path.split("/")[0] for weight in model.weights}
     per_layer = {f"feasibility/{layer}/{kind}" for layer in layers for kind in ("graph_gap", "consensus_spread")}
     return {
-        "feasibility/residual_last_sweep",
+        "feasibility/residual",
         "feasibility/residual_first_sweep",
         "feasibility/output_violation",
         "feasibility/non_finite_updates",

@@ -7,23 +7,8 @@ import pytest
 import tensorflow as tf
 
 import keras_feasible as kf
-from tests.keras.conftest import mlp
-
-
-def mirrored(replicas):
-    # Collective all-reduces (the default on CPU) of strategies of different sizes in one
-    # process collide on their group keys, so these tests reduce to one device.
-    devices = [f"/cpu:{i}" for i in range(replicas)]
-    return tf.distribute.MirroredStrategy(devices, cross_device_ops=tf.distribute.ReductionToOneDevice())
-
-
-def assert_replicas_identical(strategy, variables):
-    """Each of `variables` holds the same value on every replica of `strategy`."""
-    for variable in variables:
-        copies = [np.asarray(v) for v in strategy.experimental_local_results(variable.value)]
-        assert len(copies) == strategy.num_replicas_in_sync
-        for copy in copies[1:]:
-            np.testing.assert_array_equal(copy, copies[0])
+from tests.helpers.models import mlp
+from tests.helpers.replicas import assert_replicas_identical, mirrored
 
 
 def multi_worker_on_local_devices(replicas):
@@ -50,13 +35,15 @@ def assert_same_weights(model, reference):
 
 
 def assert_same_logs(history, model, reference_history, reference):
-    """Loss, accuracy and every feasibility gap, matched in order (layer names differ)."""
+    """Loss, accuracy and every feasibility gap, matched in order (layer names differ). The
+    gaps are relative, so where an update satisfies a layer's operations the gap is float32
+    rounding (about 1e-7), which the replicas round differently: hence the absolute tolerance."""
     keys = ["loss", "accuracy", *model.feasibility_tags]
     reference_keys = ["loss", "accuracy", *reference.feasibility_tags]
     assert len(keys) == len(reference_keys) == 2 + 4 + 2 * 3  # 4: non_finite_updates and the residuals, violation
     for key, reference_key in zip(keys, reference_keys):
         np.testing.assert_allclose(
-            history.history[key], reference_history.history[reference_key], rtol=1e-4, atol=1e-12, err_msg=key
+            history.history[key], reference_history.history[reference_key], rtol=1e-4, atol=1e-6, err_msg=key
         )
 
 

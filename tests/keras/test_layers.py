@@ -11,9 +11,9 @@ import keras_feasible as kf
 from keras_feasible import projections
 from keras_feasible.adapters import UnsupportedLayerError
 from keras_feasible.graph import DotNode, SumNode, UnaryNode
-from tests import nearest
-from tests.explicit import explicit
-from tests.projections.checks import assert_nearest
+from tests.helpers import nearest
+from tests.helpers.checks import assert_nearest
+from tests.helpers.explicit import explicit
 
 
 def cnn():
@@ -99,8 +99,8 @@ def compiled(make, seed=0):
 
 
 def problem_of(model, x, rng):
-    graph = model._graph
-    weights = {name: variable.value for name, variable in model._graph_weights.items()}
+    graph = model.plan.graph
+    weights = {name: variable.value for name, variable in model.plan.weights.items()}
     labels = tf.constant(rng.integers(0, model.output_shape[-1], size=len(x)), tf.int32)
     return graph.bind(weights, {graph.input_names[0]: tf.constant(x)}, {next(iter(graph.constraints)): labels})
 
@@ -110,7 +110,7 @@ def test_the_constraint_graph_computes_what_keras_computes(make, rng):
     model = compiled(make)
     x = inputs_for(model, rng)
     problem = problem_of(model, x, rng)
-    output = next(iter(model._graph.constraints))
+    output = next(iter(model.plan.graph.constraints))
     np.testing.assert_allclose(problem.values[output], model.predict(x, verbose=0), rtol=1e-5, atol=1e-5)
 
 
@@ -168,7 +168,7 @@ def test_every_node_projects_each_operation_to_its_nearest_point(make, rng):
         for name, copies in problem.initial_state().items()
     }
     projected = problem.project_nodes(noisy)
-    for node in model._graph.nodes:
+    for node in model.plan.graph.nodes:
         constants = {key: node.ports[key].expanded(view) for key, view in problem._constants[node.name].items()}
         size = int(np.prod(noisy[node.name]["output"].shape))
         picked = rng.choice(size, size=min(8, size), replace=False)

@@ -6,7 +6,7 @@ import tensorflow as tf
 
 import keras_feasible as kf
 from keras_feasible import memory
-from tests.keras.conftest import mlp
+from tests.helpers.models import mlp
 
 
 def compiled(solver):
@@ -20,7 +20,7 @@ def test_the_estimate_counts_every_layers_held_copies_times_the_states_a_sweep_k
     model = compiled(kf.DouglasRachford(sweeps=2))
     estimate = model.memory_estimate()
     state = model.feasibility_problem(x[:40], y[:40]).initial_state()
-    for layer, (nodes, _) in model._graph_layers.items():
+    for layer, (nodes, _) in model.plan.groups.items():
         held = sum(int(tf.size(leaf)) * 4 for leaf in tf.nest.flatten([state[node] for node in nodes]))
         assert estimate.layers(40)[layer] == held * model.optimizer.live_states
     assert estimate.bytes(80) - estimate.bytes(40) == pytest.approx(40 * sum(estimate.per_sample.values()))

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 
 import keras_feasible as kf
-from tests.keras.conftest import digits, mlp  # noqa: F401 (a fixture)
+from tests.helpers.models import mlp
 
 
 def overflowing(x, rows):
@@ -17,7 +17,7 @@ def overflowing(x, rows):
     return x
 
 
-def test_an_update_that_overflows_is_not_applied_and_is_counted_in_the_logs(digits):  # noqa: F811
+def test_an_update_that_overflows_is_not_applied_and_is_counted_in_the_logs(digits):
     (x, y), _ = digits
     model = kf.wrap(mlp(hidden=16))
     # An infinite step: the loss stays finite, every update holds infinity (or 0 * inf).
@@ -30,7 +30,7 @@ def test_an_update_that_overflows_is_not_applied_and_is_counted_in_the_logs(digi
         np.testing.assert_array_equal(b, a)
 
 
-def test_a_trainers_state_stays_with_the_weights_it_kept(digits):  # noqa: F811
+def test_a_trainers_state_stays_with_the_weights_it_kept(digits):
     (x, y), _ = digits
     model = kf.wrap(mlp(hidden=16))
     model.compile(optimizer=kf.ADMM(sweeps=2), loss=kf.losses.Margin())
@@ -44,7 +44,7 @@ def test_a_trainers_state_stays_with_the_weights_it_kept(digits):  # noqa: F811
         np.testing.assert_array_equal(np.asarray(variable), kept, err_msg=variable.path)
 
 
-def test_terminate_on_non_finite_stops_right_after_an_update_that_was_not_applied(digits):  # noqa: F811
+def test_terminate_on_non_finite_stops_right_after_an_update_that_was_not_applied(digits):
     (x, y), _ = digits
     model = kf.wrap(mlp(hidden=16))
     model.compile(optimizer=kf.ForwardGradient(learning_rate=float("inf")), loss=kf.losses.CrossEntropy())
@@ -54,7 +54,7 @@ def test_terminate_on_non_finite_stops_right_after_an_update_that_was_not_applie
     assert int(model.optimizer.iterations) <= 2  # Keras hands batch logs over up to one step late
 
 
-def test_terminate_on_nan_stops_after_a_batch_whose_loss_overflows_and_no_weight_turns_non_finite(digits):  # noqa: F811
+def test_terminate_on_nan_stops_after_a_batch_whose_loss_overflows_and_no_weight_turns_non_finite(digits):
     (x, y), _ = digits
     batches = []
     counter = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: batches.append(batch))

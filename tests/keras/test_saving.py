@@ -8,9 +8,11 @@ import sys
 
 import keras
 import numpy as np
+import pytest
 
 import keras_feasible as kf
-from tests.keras.conftest import mlp, weights_of
+from keras_feasible.datasets import mnist
+from tests.helpers.models import mlp, weights_of
 
 
 def compiled(solver):
@@ -80,3 +82,22 @@ def test_a_stripped_model_loads_and_predicts_without_keras_feasible(digits, tmp_
         [sys.executable, "-c", script], cwd=pathlib.Path(tmp_path), env=env, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+LEGACY = pathlib.Path(__file__).parent.parent / "data" / "legacy"
+
+
+@pytest.mark.parametrize("name", ["douglas_rachford", "admm", "alopex", "rec_lra"])
+def test_a_model_saved_by_an_earlier_version_loads_with_its_optimizer_state_and_trains_on(name):
+    saved = np.load(LEGACY / f"{name}.npz")
+    model = keras.models.load_model(LEGACY / f"{name}.keras")
+    np.testing.assert_allclose(model.predict(saved["inputs"], verbose=0), saved["predictions"], rtol=1e-6, atol=1e-6)
+    assert int(model.optimizer.iterations) == 2
+    for i, variable in enumerate(model.optimizer.variables):
+        np.testing.assert_array_equal(np.asarray(variable), saved[f"optimizer_variable_{i}"])
+    (x, y), _ = mnist.load_data()
+    before = weights_of(model)
+    model.fit(x[256:512, ::7, ::7].reshape(-1, 16), y[256:512], batch_size=128, shuffle=False, verbose=0)
+    after = weights_of(model)
+    assert int(model.optimizer.iterations) == 4
+    assert all(np.isfinite(w).all() for w in after) and any(not np.array_equal(a, b) for a, b in zip(before, after))

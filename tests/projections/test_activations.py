@@ -5,8 +5,8 @@ import pytest
 import tensorflow as tf
 
 from keras_feasible import projections
-from tests import nearest
-from tests.projections.checks import assert_nearest, assert_nearest_on_graph, assert_on_graph_and_idempotent
+from tests.helpers import nearest
+from tests.helpers.checks import assert_nearest, assert_nearest_on_graph, assert_on_graph_and_idempotent
 
 
 def sum_relu_cases(rng):

@@ -1,12 +1,12 @@
-"""Identity/consensus, sum and dot product: on the graph, idempotent, nearest."""
+"""Sum and dot product: on the graph, idempotent, nearest."""
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from keras_feasible import projections
-from tests import nearest
-from tests.projections.checks import (
+from tests.helpers import nearest
+from tests.helpers.checks import (
     assert_close,
     assert_nearest,
     assert_nearest_on_graph,
@@ -86,25 +86,6 @@ def test_sum_lands_on_its_graph_idempotently(case):
 @pytest.mark.parametrize("case", SUM_CASES)
 def test_sum_is_the_nearest_point(case, rng):
     assert_nearest_on_graph(projections.Sum(), SUM_CASES[case], lambda x: x.sum(-1), rng)
-
-
-def test_identity_projects_to_the_midpoint_which_is_nearest(rng):
-    x0, y0 = _normal(rng, (4, 3)), _normal(rng, (4, 3))
-    x1, y1 = projections.Identity().project(tf.constant(x0), tf.constant(y0))
-    assert_close(x1, y1, 0)
-    searched = nearest.graph_search(lambda x: x[..., 0], x0.reshape(-1, 1), y0.reshape(-1), rng)
-    found = (np.asarray(x1).reshape(-1) - x0.reshape(-1)) ** 2 + (np.asarray(y1).reshape(-1) - y0.reshape(-1)) ** 2
-    assert_nearest(found, searched)
-
-
-def test_consensus_is_the_projection_onto_equal_copies(rng):
-    copies = _normal(rng, (5, 3, 2))
-    result = projections.consensus(tf.constant(copies), axis=1)
-    ones = np.ones((3, 1))
-    for i in range(5):
-        for j in range(2):
-            coefficient, *_ = np.linalg.lstsq(ones, copies[i, :, j].astype(np.float64), rcond=None)
-            assert_close(result[i, :, j], np.full(3, coefficient[0]), 1e-6)
 
 
 def test_dot_with_a_constant_side_is_the_nearest_point_of_the_hyperplane(rng):

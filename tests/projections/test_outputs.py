@@ -5,8 +5,8 @@ import pytest
 import tensorflow as tf
 
 from keras_feasible import projections
-from tests import nearest
-from tests.projections.checks import assert_close, assert_nearest
+from tests.helpers import nearest
+from tests.helpers.checks import assert_close, assert_nearest
 
 
 def _labels(rng, n, classes=4):

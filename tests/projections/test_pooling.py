@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from keras_feasible import projections
-from tests.projections.checks import assert_nearest_on_graph, assert_on_graph_and_idempotent
+from tests.helpers.checks import assert_nearest_on_graph, assert_on_graph_and_idempotent
 
 
 def max_cases(rng):

@@ -14,7 +14,7 @@ from hypothesis.extra import numpy as hnp
 
 from keras_feasible import projections
 from keras_feasible.projections.linear import dot_multiplier
-from tests.projections.checks import assert_close, flat_cases, squared_distance
+from tests.helpers.checks import assert_close, flat_cases, squared_distance
 
 EXTREMES = [0.0, -0.0, 1e-30, -1e-30, 1e30, -1e30, 1.0, -1.0, 0.5]
 VALUES = st.one_of(st.sampled_from(EXTREMES), st.floats(-1e3, 1e3, width=32))
@@ -113,7 +113,7 @@ def test_the_primitives_of_one_stacked_input(primitive, query):
 
 @pytest.mark.parametrize(
     "primitive",
-    [projections.Identity(), projections.Sign(), projections.Step(scale=2.0), projections.Quantize(levels=5)],
+    [projections.Sign(), projections.Step(scale=2.0), projections.Quantize(levels=5)],
     ids=repr,
 )
 @PROPERTIES

@@ -7,8 +7,8 @@ import pytest
 import tensorflow as tf
 
 import keras_feasible as kf
-from tests.keras.conftest import digits, mlp  # noqa: F401 (a fixture)
-from tests.keras.test_distributed import assert_replicas_identical, mirrored
+from tests.helpers.models import mlp
+from tests.helpers.replicas import assert_replicas_identical, mirrored
 
 
 def chain(hidden=32, seed=0):
@@ -21,7 +21,7 @@ def fitted(model, x, y, epochs=1, batch_size=256, **settings):
     return model, model.fit(x, y, batch_size=batch_size, epochs=epochs, shuffle=False, verbose=0)
 
 
-def test_admm_learns_mnist_digits(digits):  # noqa: F811
+def test_admm_learns_mnist_digits(digits):
     (x, y), (x_test, y_test) = digits
     model, history = fitted(chain(hidden=128), x[:4000], y[:4000], epochs=2)
     _, accuracy = model.evaluate(x_test, y_test, verbose=0)
@@ -30,7 +30,7 @@ def test_admm_learns_mnist_digits(digits):  # noqa: F811
     assert model.optimizer.iterations.numpy() == 2 * 16
 
 
-def test_replicas_solve_for_the_weights_one_device_solves_for(digits):  # noqa: F811
+def test_replicas_solve_for_the_weights_one_device_solves_for(digits):
     (x, y), _ = digits
     alone, alone_history = fitted(chain(hidden=16), x[:512], y[:512], sweeps=3)
     strategy = mirrored(2)
@@ -46,7 +46,7 @@ def test_replicas_solve_for_the_weights_one_device_solves_for(digits):  # noqa: 
         np.testing.assert_allclose(spread_history.history[spread_key], alone_history.history[key], rtol=1e-3, atol=1e-9)
 
 
-def test_one_output_unit_trains_the_binary_hinge_on_0_1_labels(digits):  # noqa: F811
+def test_one_output_unit_trains_the_binary_hinge_on_0_1_labels(digits):
     (x, y), (x_test, y_test) = digits
     pick, pick_test = y < 2, y_test < 2
     keras.utils.set_random_seed(0)
@@ -56,7 +56,7 @@ def test_one_output_unit_trains_the_binary_hinge_on_0_1_labels(digits):  # noqa:
     assert np.mean(predicted == y_test[pick_test]) > 0.97
 
 
-def test_squared_error_loss_and_separate_relu_layers_train_too(digits):  # noqa: F811
+def test_squared_error_loss_and_separate_relu_layers_train_too(digits):
     (x, y), (x_test, y_test) = digits
     keras.utils.set_random_seed(0)
     model = kf.wrap(
@@ -76,7 +76,7 @@ def test_squared_error_loss_and_separate_relu_layers_train_too(digits):  # noqa:
     assert np.mean(predicted == y_test) > 0.8
 
 
-def test_a_frozen_layer_keeps_its_weights(digits):  # noqa: F811
+def test_a_frozen_layer_keeps_its_weights(digits):
     (x, y), _ = digits
     model = chain()
     model.layers[1].trainable = False
@@ -88,7 +88,7 @@ def test_a_frozen_layer_keeps_its_weights(digits):  # noqa: F811
     assert not np.allclose(model.layers[2].get_weights()[0], trained[0])
 
 
-def test_the_trainer_and_its_gram_sums_survive_save_and_load(digits, tmp_path):  # noqa: F811
+def test_the_trainer_and_its_gram_sums_survive_save_and_load(digits, tmp_path):
     (x, y), (x_test, _) = digits
     model, _ = fitted(chain(), x[:512], y[:512], gamma=5.0)
     model.save(tmp_path / "admm.keras")
@@ -122,7 +122,7 @@ def test_admm_has_no_feasibility_problem_and_takes_no_gradients():
         kf.ADMM(sweeps=0)
 
 
-def test_the_gap_logger_writes_admm_gaps_and_refuses_operation_histograms(digits, tmp_path):  # noqa: F811
+def test_the_gap_logger_writes_admm_gaps_and_refuses_operation_histograms(digits, tmp_path):
     (x, y), _ = digits
     model = kf.wrap(chain(hidden=16))
     model.compile(optimizer=kf.ADMM(sweeps=2), loss=kf.losses.Margin())

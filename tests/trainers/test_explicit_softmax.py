@@ -8,8 +8,8 @@ import tensorflow as tf
 
 import keras_feasible as kf
 from keras_feasible.datasets import shakespeare
-from tests.keras.conftest import digits, mlp  # noqa: F401 (a fixture)
-from tests.keras.test_distributed import assert_replicas_identical, mirrored
+from tests.helpers.models import mlp
+from tests.helpers.replicas import assert_replicas_identical, mirrored
 
 
 def softmax(logits):
@@ -40,7 +40,7 @@ def test_on_character_bigrams_it_is_the_cross_entropy_optimum():
     np.testing.assert_allclose(gradient, 0.0, atol=1e-6)
 
 
-def test_fit_accumulates_the_counts_of_every_batch_into_the_whole_datas_solution(digits):  # noqa: F811
+def test_fit_accumulates_the_counts_of_every_batch_into_the_whole_datas_solution(digits):
     (x, y), (x_test, y_test) = digits
     model = softmax_layer(784, 10)
     model.compile(optimizer=kf.ExplicitSoftmax(), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
@@ -52,14 +52,14 @@ def test_fit_accumulates_the_counts_of_every_batch_into_the_whole_datas_solution
     assert accuracy > 0.8  # 0.8585 measured, with no iteration
 
 
-def test_without_a_bias_the_prior_is_spread_over_the_features(digits):  # noqa: F811
+def test_without_a_bias_the_prior_is_spread_over_the_features(digits):
     (x, y), (x_test, y_test) = digits
     kernel, bias = kf.explicit_softmax(x, y, use_bias=False)
     assert bias is None
     assert np.mean(np.argmax(x_test @ np.asarray(kernel), -1) == y_test) > 0.8
 
 
-def test_replicas_count_their_shares_into_the_same_solution(digits):  # noqa: F811
+def test_replicas_count_their_shares_into_the_same_solution(digits):
     (x, y), _ = digits
     strategy = mirrored(2)
     with strategy.scope():
@@ -71,7 +71,7 @@ def test_replicas_count_their_shares_into_the_same_solution(digits):  # noqa: F8
     np.testing.assert_allclose(model.get_weights()[0], kernel, atol=1e-4)
 
 
-def test_as_a_warm_start_it_sets_only_the_output_layer_from_the_hidden_features(digits):  # noqa: F811
+def test_as_a_warm_start_it_sets_only_the_output_layer_from_the_hidden_features(digits):
     (x, y), _ = digits
     model = kf.wrap(mlp(skip=True))
     hidden = [w.copy() for w in model.get_weights()[:4]]
@@ -88,7 +88,7 @@ def test_as_a_warm_start_it_sets_only_the_output_layer_from_the_hidden_features(
     model.fit(x[:256], y[:256], batch_size=256, verbose=0)
 
 
-def test_negative_features_and_other_models_are_refused(digits):  # noqa: F811
+def test_negative_features_and_other_models_are_refused(digits):
     model = softmax_layer(4, 3)
     model.compile(optimizer=kf.ExplicitSoftmax(), loss="sparse_categorical_crossentropy")
     with pytest.raises(tf.errors.InvalidArgumentError, match="non-negative"):

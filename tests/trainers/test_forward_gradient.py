@@ -7,8 +7,8 @@ import tensorflow as tf
 
 import keras_feasible as kf
 from keras_feasible.trainers.forward_gradient import directional_derivatives
-from tests.keras.conftest import digits, mlp  # noqa: F401 (a fixture)
-from tests.trainers.conftest import CROSS_ENTROPY, assert_mirrored_fits_as_one_device, compiled
+from tests.helpers.models import CROSS_ENTROPY, compiled, mlp
+from tests.helpers.replicas import assert_mirrored_fits_as_one_device
 
 
 def small_model(seed=0):
@@ -45,14 +45,14 @@ def test_the_estimate_averaged_over_many_directions_is_the_true_gradient(rng):
     values, gradient = true_gradient(model, x, y)
     gradient = np.concatenate([np.ravel(g) for g in gradient])
     draws = 1000
-    tangents = [model._plan.tangents(step)[0] for step in range(draws)]  # the trainer's own directions
+    tangents = [model.plan.tangents(step)[0] for step in range(draws)]  # the trainer's own directions
     _, derivatives = directional_derivatives(model, CROSS_ENTROPY, x, y, values, tangents)
     estimates = np.stack([float(d) * np.concatenate([np.ravel(v) for v in t]) for d, t in zip(derivatives, tangents)])
     error = np.abs(estimates.mean(0) - gradient)
     assert np.all(error <= 5 * estimates.std(0) / np.sqrt(draws)), (error, gradient)
 
 
-def test_forward_gradient_steps_lower_the_loss_of_a_real_batch(digits):  # noqa: F811
+def test_forward_gradient_steps_lower_the_loss_of_a_real_batch(digits):
     (x, y), _ = digits
     model = kf.wrap(mlp(hidden=32))
     model.compile(optimizer=kf.ForwardGradient(learning_rate=2e-2, directions=32), loss=CROSS_ENTROPY)
@@ -61,13 +61,13 @@ def test_forward_gradient_steps_lower_the_loss_of_a_real_batch(digits):  # noqa:
     assert model.evaluate(x[:256], y[:256], verbose=0) < before - 0.06  # measured: 2.331 -> 2.208
 
 
-def test_replicas_draw_the_same_directions_and_step_as_one_device(digits):  # noqa: F811
+def test_replicas_draw_the_same_directions_and_step_as_one_device(digits):
     (x, y), _ = digits
     build = lambda: compiled(mlp(hidden=16), kf.ForwardGradient(learning_rate=5e-3, directions=2))  # noqa: E731
     assert_mirrored_fits_as_one_device(build, x[:512], y[:512])
 
 
-def test_a_schedule_travels_with_the_saved_model(digits, tmp_path):  # noqa: F811
+def test_a_schedule_travels_with_the_saved_model(digits, tmp_path):
     (x, y), _ = digits
     model = kf.wrap(mlp(hidden=16))
     schedule = keras.optimizers.schedules.ExponentialDecay(1e-3, decay_steps=10, decay_rate=0.5)

@@ -5,20 +5,16 @@ import numpy as np
 import pytest
 
 import keras_feasible as kf
-from tests.keras.conftest import digits  # noqa: F401 (a fixture)
-from tests.trainers.conftest import (
-    assert_mirrored_fits_as_one_device,
-    assert_saved_model_goes_on_as_if_never_saved,
-    compiled,
-    one_hidden_mlp,
-)
+from tests.helpers.models import compiled, one_hidden_mlp
+from tests.helpers.replicas import assert_mirrored_fits_as_one_device
+from tests.helpers.saving import assert_saved_model_goes_on_as_if_never_saved
 
 
 def evolving(seed=0, **settings):
     return compiled(one_hidden_mlp(), kf.Neuroevolution(seed=seed, **settings))
 
 
-def test_the_elite_keeps_the_best_loss_from_rising_and_the_model_holds_the_best(digits):  # noqa: F811
+def test_the_elite_keeps_the_best_loss_from_rising_and_the_model_holds_the_best(digits):
     (x, y), _ = digits
     model = evolving(population=16, parents=4, sigma=0.3)  # children much worse than their parents
     logs = model.fit(x[:256], y[:256], batch_size=256, epochs=10, verbose=0).history  # a generation per epoch
@@ -28,7 +24,7 @@ def test_the_elite_keeps_the_best_loss_from_rising_and_the_model_holds_the_best(
     np.testing.assert_allclose(model.evaluate(x[:256], y[:256], verbose=0)[0], best[-1], rtol=1e-5)
 
 
-def test_generations_lower_the_loss_of_a_real_batch(digits):  # noqa: F811
+def test_generations_lower_the_loss_of_a_real_batch(digits):
     (x, y), _ = digits
     model = evolving(population=32, parents=4)
     before = model.evaluate(x[:256], y[:256], verbose=0)[0]
@@ -37,7 +33,7 @@ def test_generations_lower_the_loss_of_a_real_batch(digits):  # noqa: F811
     assert after < before - 0.2, (before, after)  # seeds 0-2: 2.344 -> 1.96-2.01 in 30 generations
 
 
-def test_the_population_learns_digits(digits):  # noqa: F811
+def test_the_population_learns_digits(digits):
     (x, y), (x_test, y_test) = digits
     model = evolving()
     model.fit(x[:4000], y[:4000], batch_size=256, epochs=8, verbose=0)
@@ -45,7 +41,7 @@ def test_the_population_learns_digits(digits):  # noqa: F811
     assert accuracy > 0.45, accuracy  # seeds 0-2: 56.0-64.9% after 128 generations
 
 
-def test_a_run_is_reproducible_from_its_seed_and_the_seed_matters(digits):  # noqa: F811
+def test_a_run_is_reproducible_from_its_seed_and_the_seed_matters(digits):
     (x, y), _ = digits
     runs = []
     for seed in (5, 5, 6):
@@ -57,12 +53,12 @@ def test_a_run_is_reproducible_from_its_seed_and_the_seed_matters(digits):  # no
     assert not np.array_equal(runs[0][0], runs[2][0])
 
 
-def test_replicas_score_their_shares_and_select_as_one_device(digits):  # noqa: F811
+def test_replicas_score_their_shares_and_select_as_one_device(digits):
     (x, y), _ = digits
     assert_mirrored_fits_as_one_device(lambda: evolving(population=16, parents=4), x[:768], y[:768])
 
 
-def test_a_saved_model_keeps_its_parents_and_goes_on_as_if_never_saved(digits, tmp_path):  # noqa: F811
+def test_a_saved_model_keeps_its_parents_and_goes_on_as_if_never_saved(digits, tmp_path):
     (x, y), _ = digits
     build = lambda: evolving(population=16, parents=4)  # noqa: E731
     assert_saved_model_goes_on_as_if_never_saved(build, x[:1024], y[:1024], tmp_path / "evolved.keras")

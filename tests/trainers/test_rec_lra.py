@@ -5,16 +5,16 @@ import keras
 import numpy as np
 
 import keras_feasible as kf
-from tests.keras.conftest import digits, mlp  # noqa: F401 (a fixture)
-from tests.trainers.conftest import assert_mirrored_fits_as_one_device
-from tests.trainers.conftest import compiled as compiled_with
+from tests.helpers.models import compiled as compiled_with
+from tests.helpers.models import mlp
+from tests.helpers.replicas import assert_mirrored_fits_as_one_device
 
 
 def compiled(model, **settings):
     return compiled_with(model, kf.RecLRA(**settings), kf.losses.CrossEntropy())
 
 
-def test_local_updates_lower_the_loss_of_a_real_batch_and_learn_digits(digits):  # noqa: F811
+def test_local_updates_lower_the_loss_of_a_real_batch_and_learn_digits(digits):
     (x, y), (x_test, y_test) = digits
     model = compiled(mlp(hidden=128))
     before = model.evaluate(x[:256], y[:256], verbose=0)[0]
@@ -25,12 +25,12 @@ def test_local_updates_lower_the_loss_of_a_real_batch_and_learn_digits(digits): 
     assert accuracy > 0.75, accuracy  # measured: 82.4%
 
 
-def test_replicas_update_as_one_device_and_keep_one_feedback(digits):  # noqa: F811
+def test_replicas_update_as_one_device_and_keep_one_feedback(digits):
     (x, y), _ = digits
     assert_mirrored_fits_as_one_device(lambda: compiled(mlp(hidden=16)), x[:512], y[:512])
 
 
-def test_feedback_matrices_follow_the_seed_and_survive_saving(digits, tmp_path):  # noqa: F811
+def test_feedback_matrices_follow_the_seed_and_survive_saving(digits, tmp_path):
     (x, y), _ = digits
     first, second, other = (compiled(mlp(hidden=16), seed=s) for s in (1, 1, 2))
     feedback = [np.asarray(v) for v in first.optimizer.variables[2:]]

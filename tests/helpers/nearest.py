@@ -82,9 +82,3 @@ def dense_scalar_search(forward, x0, y0, breakpoints=(), radius=None, points=200
         samples = np.concatenate([x + grid, extra, [x]])
         best[i] = np.min((samples - x) ** 2 + (forward(samples) - y) ** 2)
     return best
-
-
-def least_squares_projection(matrix, x0, y0):
-    """The exact minimiser of |x - x0|^2 + |A x - y0|^2 (the normal equations)."""
-    lhs = np.eye(matrix.shape[1]) + matrix.T @ matrix
-    return np.linalg.solve(lhs, x0 + matrix.T @ y0)

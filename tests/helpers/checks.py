@@ -3,7 +3,7 @@
 import numpy as np
 import tensorflow as tf
 
-from tests import nearest
+from tests.helpers import nearest
 
 
 def flat_cases(*arrays):

@@ -1,0 +1,70 @@
+"""Every private Keras or TensorFlow API the package uses, each in one place with the reason.
+
+When Keras or TensorFlow changes one of these, this module is the only one to mend. Each
+function says why the private name is needed and what public alternative exists, if any.
+"""
+
+import contextlib
+
+from keras.src.models.functional import Functional
+from keras.src.utils import tracking
+
+
+def is_functional(model):
+    """Whether `model` is a functional model (`keras.Model(inputs, outputs)`).
+
+    Keras exports no public name for the class of functional models; a subclassed model
+    is a `keras.Model` too, so `isinstance(model, keras.Model)` cannot tell them apart.
+    """
+    return isinstance(model, Functional)
+
+
+def run_through_graph(model, inputs, operation_fn):
+    """Calls `operation_fn(layer)(*args, **kwargs)` for every layer call of a functional
+    `model` in topological order, the arguments being what earlier calls returned for the
+    tensors the layer reads (`inputs` for the model's inputs); returns what the calls made
+    for the model's outputs.
+
+    `Functional._run_through_graph` is how Keras itself executes a functional model. The
+    public alternative, reading `layer.input` and `layer.output` of `model.layers`, sees
+    each layer once and so misses a layer called more than once.
+    """
+    return model._run_through_graph(inputs, operation_fn=operation_fn)
+
+
+def own_variables(layer):
+    """The variables tracked on `layer` itself, not on the layers inside it: those Keras
+    saves as the layer's own (`Layer.save_own_variables` reads the same private lists;
+    `layer.weights` also lists its sublayers' weights)."""
+    return layer._trainable_variables + layer._non_trainable_variables
+
+
+def loss_tracker(model):
+    """The `keras.metrics.Mean` behind the `loss` log of `model`.
+
+    A `train_step` that does not call Keras's own has to update it, as Keras's
+    `train_step` does: Keras 3 offers no public handle on it (`model.metrics` lists it,
+    but not by a stable name).
+    """
+    return model._loss_tracker
+
+
+@contextlib.contextmanager
+def untracked():
+    """Attributes set on a layer or model inside this block are not tracked by Keras.
+
+    Keras tracks every metric assigned to a model attribute, which would save it with the
+    model and list it a second time in `model.metrics`. There is no public switch; the
+    alternative is to hide the objects inside a container Keras does not look into.
+    """
+    with tracking.DotNotTrackScope():
+        yield
+
+
+def uses_merge_call(strategy):
+    """Whether `strategy`'s replicas all-reduce through a `merge_call`.
+
+    `StrategyExtended._use_merge_call` is TensorFlow's own answer to that question (it
+    is off on GPUs under XLA); TensorFlow has no public one.
+    """
+    return strategy.extended._use_merge_call()

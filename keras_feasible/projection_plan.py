@@ -1,0 +1,110 @@
+"""The plan of a projection solver: a model's constraint graph, and the update of a batch."""
+
+import tensorflow as tf
+
+from keras_feasible import losses, walk
+from keras_feasible.memory import MemoryEstimate
+from keras_feasible.optimizer import SWEEP_LOGS, Plan, Update, feasibility_tags, relative_gaps
+
+
+class ProjectionPlan(Plan):
+    """A projection solver on one model: its constraint graph, built when the model is
+    compiled, and each batch's feasibility problem, solved by the solver's sweeps.
+
+    Attributes:
+        graph: the model's `kf.graph.ConstraintGraph`, with the loss's output constraint.
+        weights: `{graph name: keras.Variable}`, the variables the parameters read and write.
+        groups: `{layer name: walk.LayerGroup}` for every layer with operations.
+        factored: whether the copies are held factored (`ConstraintGraph.factors`).
+    """
+
+    measures_operations = True
+
+    def __init__(self, solver, model, loss):
+        super().__init__(solver)
+        constraint, from_logits = losses.output_constraint(loss)
+        self.model = model
+        self.graph, self.weights, self.groups = walk.constraint_graph(model, constraint, from_logits)
+        self.factored = self.graph.factors(solver)
+        self.tags = feasibility_tags(
+            SWEEP_LOGS
+            + tuple(
+                f"{layer}/{kind}"
+                for layer, group in self.groups.items()
+                for kind, names in (("graph_gap", group.nodes), ("consensus_spread", group.parameters))
+                if names
+            )
+        )
+        if not self.factored:
+            self.memory_hint = "or train with kf.AlternatingProjections, whose sweeps hold no copy per sample and unit"
+
+    def feasibility_problem(self, x, y, cross_replica_sum=None):
+        """The `kf.graph.FeasibilityProblem` of the batch `(x, y)` at the current weights,
+        its copies held factored when the solver allows it (see `FeasibleModel`)."""
+        (output,) = self.graph.constraints
+        weights = {name: variable.value for name, variable in self.weights.items()}
+        frozen = [name for name, variable in self.weights.items() if not variable.trainable]
+        inputs = {
+            name: tf.cast(value, tensor.dtype)
+            for name, value, tensor in zip(self.graph.input_names, self._flat_inputs(x), self.model.inputs)
+        }
+        labels = {output: tf.convert_to_tensor(y)}
+        return self.graph.bind(weights, inputs, labels, cross_replica_sum, frozen, self.factored)
+
+    def update(self, x, y, cross_replica_sum):
+        problem = self.feasibility_problem(x, y, cross_replica_sum)
+        solution = problem.solve(self.optimizer, every_residual=False)
+        return Update(solution.parameters, {}, self._logs(problem, solution, cross_replica_sum))
+
+    def operation_gaps(self, x, y):
+        """`{layer: vector}`: the squared residual of each operation of each layer after one
+        update on `(x, y)`, which is not written back; for histograms of where the
+        constraints are missed."""
+        problem = self.feasibility_problem(x, y)
+        solution = problem.solve(self.optimizer)
+        return {layer: problem.operation_gaps(solution.state, group.nodes) for layer, group in self.groups.items()}
+
+    def memory_estimate(self):
+        """What the sweeps hold, from the shapes of the starting state traced for an unknown
+        batch size: each layer's held copies times the states a sweep keeps alive."""
+        inputs = [tf.TensorSpec([None, *tensor.shape[1:]], tensor.dtype) for tensor in self.model.inputs]
+        labels = tf.TensorSpec([None], tf.int32)  # the starting state never reads the labels
+        state = (
+            tf.function(lambda x, y: self.feasibility_problem(x, y).initial_state())
+            .get_concrete_function(inputs, labels)
+            .structured_outputs
+        )
+        fixed, per_sample = {}, {}
+        for layer, group in self.groups.items():
+            fixed[layer] = per_sample[layer] = 0
+            for leaf in tf.nest.flatten([state[node] for node in group.nodes]):
+                size = leaf.dtype.size * self.optimizer.live_states
+                for dimension in leaf.shape:
+                    size *= dimension or 1
+                if None in leaf.shape:  # the batch axis
+                    per_sample[layer] += size
+                else:
+                    fixed[layer] += size
+        return MemoryEstimate(fixed, per_sample)
+
+    def _logs(self, problem, solution, cross_replica_sum):
+        """The feasibility logs of this replica's share of the batch (see `tags`). The
+        residuals and gaps are relative to the size of what they measure (`relative_gaps`),
+        over every replica's share."""
+        ((output, constraint),) = self.graph.constraints.items()
+        violated = tf.cast(constraint.violated(problem.values[output], problem.labels[output]), tf.float32)
+        squares, count = problem.sum_of_squares(solution.state)
+        sums = {
+            "residual": (solution.residuals[-1] * count, squares),
+            "residual_first_sweep": (solution.residuals[0] * count, squares),
+        }
+        for layer, kinds in problem.group_sums(solution.state, self.groups).items():
+            sums.update({f"{layer}/{kind}": (gap, scale) for kind, (gap, _, scale) in kinds.items()})
+        violation = tf.math.divide_no_nan(tf.reduce_sum(violated), tf.cast(tf.size(violated), tf.float32))
+        return {"output_violation": violation, **relative_gaps(sums, cross_replica_sum)}
+
+    def _flat_inputs(self, x):
+        """The input tensors in the order of the model's inputs (a dict is matched by name)."""
+        if isinstance(x, dict):
+            return [x[tensor.name] for tensor in self.model.inputs]
+        return tf.nest.flatten(x)

@@ -1,0 +1,171 @@
+"""The one walk of a wrapped Keras model: into its constraint graph, or into the chain of
+Dense layers the layer-wise trainers see."""
+
+import collections
+
+import keras
+
+from keras_feasible import compat
+from keras_feasible.adapters import ConstraintWrapper, SoftmaxOutput, UnsupportedLayerError, activations
+from keras_feasible.adapters.base import describe
+from keras_feasible.graph import GraphBuilder
+
+Network = collections.namedtuple("Network", ["graph", "weights", "groups"])
+Network.__doc__ = """A model as constraint sets: its `graph` (a `kf.graph.ConstraintGraph`), its
+`weights` (`{graph name: keras.Variable}`) and, per layer with operations, its `LayerGroup`."""
+
+LayerGroup = collections.namedtuple("LayerGroup", ["nodes", "parameters"])
+LayerGroup.__doc__ = "The names of one layer's operation nodes and parameters in a constraint graph."
+
+Stage = collections.namedtuple("Stage", ["layer", "activation"])
+Stage.__doc__ = "A Dense layer of a chain and the activation after it: 'relu' or 'linear'."
+
+CHAINS = (
+    "a chain (each layer reads the one before) of Flatten (first only), Dense with a relu or linear "
+    "activation, and ReLU() or Activation('relu'|'linear') after a linear Dense"
+)
+
+
+def walk(model, inputs, visit):
+    """Calls `visit(layer, layer_inputs)` for every layer call of the functional `model`, in
+    topological order; `layer_inputs` holds what `visit` returned for the tensors the call
+    reads (`inputs` for the model's inputs: a list, one per input). Returns what it
+    returned for the model's output."""
+    return compat.run_through_graph(
+        model, inputs, lambda layer: lambda layer_inputs, *_, **__: visit(layer, layer_inputs)
+    )
+
+
+def constraint_graph(model, constraint, from_logits):
+    """The `Network` of a model from `kf.wrap`, with `constraint` on its output.
+
+    Args:
+        model: a `kf.FeasibleModel`.
+        constraint: the output constraint (`kf.projections.Margin()`...).
+        from_logits: False when the loss reads probabilities: the model must then end in
+            a softmax, whose logits carry the constraint.
+
+    Returns:
+        A `Network`.
+
+    Raises:
+        UnsupportedLayerError: a layer that is not wrapped, or a softmax inside the network.
+        ValueError: the loss and the last activation disagree, or the output is not made
+            by an operation (a reshape alone, say).
+    """
+    builder = GraphBuilder()
+    inputs = [builder.input(f"input_{i}", tensor.shape[1:]) for i, tensor in enumerate(model.inputs)]
+    weights, groups = {}, {}
+
+    def build(wrapper, layer_inputs):
+        if not isinstance(wrapper, ConstraintWrapper):
+            raise UnsupportedLayerError(f"Layer {wrapper.name!r} is not wrapped; build the model with kf.wrap(model).")
+        layer = wrapper.layer
+        if any(isinstance(x, SoftmaxOutput) for x in keras.tree.flatten(layer_inputs)):
+            raise wrapper.adapter.unsupported(
+                layer, "it reads a softmax output; softmax is supported only as the model's last activation."
+            )
+        parameters = {f"{layer.name}/{key}": v for key, v in wrapper.adapter.parameters(layer).items()}
+        weights.update(parameters)
+        before = len(builder.node_names)
+        output = wrapper.adapter.build(layer, builder, layer_inputs)
+        if len(builder.node_names) > before:
+            groups[layer.name] = LayerGroup(builder.node_names[before:], tuple(parameters))
+        return output
+
+    output = walk(model, inputs, build)
+    from_softmax = isinstance(output, SoftmaxOutput)
+    check_output_activation(from_logits, from_softmax, model)
+    try:
+        builder.constrain(output.logits if from_softmax else output, constraint)
+    except ValueError as error:
+        raise ValueError(
+            f"The model's output must be the output of a Dense or activation layer to carry the loss ({error})"
+        ) from None
+    return Network(builder.build(), weights, groups)
+
+
+def check_output_activation(from_logits, ends_in_softmax, model):
+    """Raises `ValueError` naming the fix when a loss on logits meets a model ending in a
+    softmax, or a loss on probabilities (`from_logits=False`) one giving logits."""
+    if from_logits != ends_in_softmax:
+        return
+    output = model.output_names[0]
+    if ends_in_softmax:
+        fix = f"layer {output!r} ends in a softmax, but the loss takes logits: remove the softmax"
+    else:
+        fix = (
+            f"the loss expects probabilities (from_logits=False), but layer {output!r} gives logits: pass "
+            "from_logits=True (e.g. keras.losses.SparseCategoricalCrossentropy(from_logits=True)) or end the "
+            "model in a softmax"
+        )
+    raise ValueError(f"The loss and the model's last activation disagree: {fix}.")
+
+
+def final_activation(model):
+    """The name of the activation the layer making `model`'s output applies by itself
+    ("softmax", "relu", ...; "linear" for a layer with none)."""
+    return activations.of_layer(unwrapped(model.get_layer(model.output_names[0]))) or "linear"
+
+
+def dense_chain(model, method):
+    """The `Stage`s of a model from `kf.wrap` that is a chain of Dense layers, input to output.
+
+    Args:
+        model: a `kf.FeasibleModel`.
+        method: the trainer's name, for the message.
+
+    Returns:
+        A list of `Stage`s.
+
+    Raises:
+        UnsupportedLayerError: naming every layer `method` cannot train, and what it can.
+    """
+    stages, problems, tails = [], [], [object()]
+
+    def visit(wrapper, layer_inputs):
+        layer = unwrapped(wrapper)
+        problem = (
+            _add(layer, wrapper.input.shape, stages)
+            if layer_inputs is tails[-1]
+            else "it does not read the layer just before it"
+        )
+        if problem:
+            problems.append(f"{describe(layer)}: {problem}")
+        tails.append(object())
+        return tails[-1]
+
+    walk(model, tails[:1], visit)
+    if not stages and not problems:
+        problems.append(f"model {model.name!r} has no Dense layer")
+    if problems:
+        raise UnsupportedLayerError(
+            f"{method} cannot train {model.name!r}:\n  " + "\n  ".join(problems) + f"\nIt trains {CHAINS}."
+        )
+    return stages
+
+
+def unwrapped(layer):
+    """The Keras layer inside a `ConstraintWrapper`, or `layer` itself."""
+    return layer.layer if isinstance(layer, ConstraintWrapper) else layer
+
+
+def _add(layer, input_shape, stages):
+    """Appends `layer` (reading `input_shape`) to `stages`; returns why it cannot, or None."""
+    if isinstance(layer, keras.layers.Flatten):
+        return "Flatten comes only before the first Dense layer" if stages else None
+    reason = activations.problem(layer, activations.HIDDEN)
+    if reason:
+        return reason
+    activation = activations.of_layer(layer)
+    if isinstance(layer, keras.layers.Dense):
+        if len(input_shape) != 2:
+            return f"it reads rank-{len(input_shape)} inputs; flatten them first"
+        stages.append(Stage(layer, activation))
+        return None
+    if activation is None:
+        return "not a Dense, activation or Flatten layer"
+    if not stages or stages[-1].activation != "linear":
+        return "an activation must follow a Dense layer without one"
+    stages[-1] = Stage(stages[-1].layer, activation)
+    return None
