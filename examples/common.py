@@ -1,4 +1,8 @@
-"""What the examples share: flags for the solver and the training loop, and one training run."""
+"""What the examples share: flags for the solver and the training loop, and one training run.
+
+Every example adopts these flags as its own (`flags.adopt_module_key_flags`), so its
+`--help` lists them beside the example's.
+"""
 
 import keras
 from absl import flags
@@ -7,12 +11,7 @@ import keras_feasible as kf
 
 flags.DEFINE_enum("solver", "douglas_rachford", list(kf.solvers.BY_NAME), "Projection solver.")
 flags.DEFINE_integer("sweeps", None, "Sweeps per batch (default: the solver's, 50; 200 for alternating projections).")
-flags.DEFINE_float(
-    "relaxation",
-    1.0,
-    "Relaxation of (cyclic) Douglas-Rachford; 1.0, alternating reflections, trained best per second of "
-    "tools/benchmark.py (the solvers' own default is the averaged 0.5).",
-)
+flags.DEFINE_float("relaxation", None, "Relaxation of (cyclic) Douglas-Rachford (default: the solver's).")
 flags.DEFINE_float("beta", 1.0, "Beta of the difference map.")
 flags.DEFINE_integer("batch_size", 256, "Samples per batch.")
 flags.DEFINE_integer("epochs", 1, "Passes over the training data by projection.")
@@ -22,6 +21,11 @@ flags.DEFINE_string(
 )
 flags.DEFINE_string(
     "update_freq", "epoch", 'How often the feasibility gaps are written: "epoch", "batch" or N batches.'
+)
+flags.DEFINE_boolean(
+    "histograms",
+    False,
+    "With --logdir: also write histograms of every weight and of each layer's operation gaps on a training batch.",
 )
 FLAGS = flags.FLAGS
 
@@ -44,20 +48,22 @@ def train_by_projection(model, train, test, samples="images"):
         epochs=FLAGS.epochs,
         validation_data=test,
         verbose=2,
-        callbacks=tensorboard_callbacks(),
+        callbacks=tensorboard_callbacks(histogram_data=tuple(data[: FLAGS.batch_size] for data in train)),
     )
     _, accuracy = wrapped.evaluate(*test, verbose=0)
     print(f"test accuracy: {accuracy:.4f}")
     return wrapped
 
 
-def tensorboard_callbacks():
-    """With --logdir: Keras's TensorBoard callback and the feasibility-gap logger, one log dir."""
+def tensorboard_callbacks(histogram_data=None):
+    """With --logdir: Keras's TensorBoard callback and the feasibility-gap logger, one log dir;
+    with --histograms the logger's histograms too, of operation gaps on `histogram_data`."""
     if not FLAGS.logdir:
         return []
     update_freq = FLAGS.update_freq if FLAGS.update_freq in ("epoch", "batch") else int(FLAGS.update_freq)
     print(f"TensorBoard logs in {FLAGS.logdir}: tensorboard --logdir {FLAGS.logdir}")
+    histograms = {"histograms": True, "histogram_data": histogram_data} if FLAGS.histograms else {}
     return [
-        kf.callbacks.FeasibilityGapLogger(FLAGS.logdir, update_freq=update_freq),
+        kf.callbacks.FeasibilityGapLogger(FLAGS.logdir, update_freq=update_freq, **histograms),
         keras.callbacks.TensorBoard(FLAGS.logdir),
     ]

@@ -15,12 +15,12 @@ the training time, whether the replicas' weights are identical, and the test acc
 
 import time
 
+import common
 import keras
+import mnist_mlp
 import numpy as np
 import tensorflow as tf
 from absl import app, flags
-from common import make_solver
-from mnist_mlp import build_model
 
 import keras_feasible as kf
 from keras_feasible.datasets import mnist
@@ -29,6 +29,8 @@ flags.DEFINE_enum("strategy", "mirrored", ["one", "mirrored", "tpu"], "Distribut
 flags.DEFINE_string("tpu", None, "TPU address for --strategy=tpu (a name or grpc:// address).")
 flags.DEFINE_integer("cpu_replicas", 2, "Logical CPU devices for --strategy=mirrored on a machine without GPUs.")
 FLAGS = flags.FLAGS
+flags.adopt_module_key_flags(common)
+flags.adopt_module_key_flags(mnist_mlp)
 
 
 def make_strategy():
@@ -68,8 +70,8 @@ def main(argv):
     train = train.batch(FLAGS.batch_size, drop_remainder=FLAGS.strategy == "tpu")
 
     with strategy.scope():
-        model = kf.wrap(build_model(FLAGS.skip))
-        model.compile(optimizer=make_solver(), loss=kf.losses.Margin(), metrics=["accuracy"])
+        model = kf.wrap(mnist_mlp.build_model(FLAGS.skip))
+        model.compile(optimizer=common.make_solver(), loss=kf.losses.Margin(), metrics=["accuracy"])
     print(
         f"Training with {model.optimizer} on {strategy.num_replicas_in_sync} replica(s) "
         f"({type(strategy).__name__}), global batches of {FLAGS.batch_size}."

@@ -16,10 +16,10 @@ The thresholds output +-0.1 (Sign) or 0 / 0.1 (Step) rather than +-1: about
 comparable lengths and the projections move both (see `kf.layers.Sign`).
 """
 
+import common
 import keras
 import numpy as np
 from absl import app, flags
-from common import make_solver, train_by_projection
 
 import keras_feasible as kf
 from keras_feasible.datasets import mnist
@@ -30,6 +30,7 @@ flags.DEFINE_integer("adam_epochs", 20, "Passes over the training images with Ad
 flags.DEFINE_float("learning_rate", 1e-2, "Adam's learning rate.")
 flags.DEFINE_integer("train_images", None, "Use only the first N training images (for a quick run).")
 FLAGS = flags.FLAGS
+flags.adopt_module_key_flags(common)
 FLAGS.set_default("epochs", 2)
 
 ACTIVATIONS = {"step": kf.layers.Step, "sign": kf.layers.Sign}
@@ -64,7 +65,7 @@ def train_with_adam(model, data):
 
 
 def train_with_projections(model, data):
-    return train_by_projection(model, *data).evaluate(*data[1], verbose=0)[1]
+    return common.train_by_projection(model, *data).evaluate(*data[1], verbose=0)[1]
 
 
 def main(argv):
@@ -88,7 +89,7 @@ def main(argv):
     print(
         f"{FLAGS.activation}(scale={FLAGS.scale}) MLP 784-128-128-10, batch {FLAGS.batch_size}; "
         f"Adam: {FLAGS.adam_epochs} epochs at learning rate {FLAGS.learning_rate}; projection: "
-        f"{FLAGS.epochs} epoch(s) of {make_solver()}"
+        f"{FLAGS.epochs} epoch(s) of {common.make_solver()}"
     )
     for name, (accuracy, fraction, largest) in results.items():
         print(

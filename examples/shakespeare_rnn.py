@@ -9,10 +9,10 @@ Embedding -> SimpleRNN(activation="relu"), unrolled over the window -> Dense(65)
 sample of greedy predictions.
 """
 
+import common
 import keras
 import numpy as np
 from absl import app, flags
-from common import train_by_projection
 
 from keras_feasible.datasets import shakespeare
 
@@ -21,6 +21,7 @@ flags.DEFINE_integer("embedding_dim", 16, "Size of the character embedding.")
 flags.DEFINE_integer("units", 64, "Units of the recurrent layer.")
 flags.DEFINE_integer("train_windows", 4096, "Use only the first N training windows (0: all of them).")
 FLAGS = flags.FLAGS
+flags.adopt_module_key_flags(common)
 
 
 def build_model(vocabulary_size):
@@ -42,7 +43,7 @@ def main(argv):
     if FLAGS.train_windows:
         x_train, y_train = x_train[: FLAGS.train_windows], y_train[: FLAGS.train_windows]
     vocabulary = shakespeare.vocabulary()
-    model = train_by_projection(build_model(len(vocabulary)), (x_train, y_train), (x_test, y_test), "windows")
+    model = common.train_by_projection(build_model(len(vocabulary)), (x_train, y_train), (x_test, y_test), "windows")
     print(f"most frequent character alone: {np.mean(y_test == np.bincount(y_train).argmax()):.4f}")
     show_predictions(model, vocabulary, start=int(len(shakespeare.load_text()) * shakespeare.TRAIN_FRACTION))
 

@@ -11,18 +11,20 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
-def run_script(path, *flags):
+def run_script(path, *flags, returncode=0):
     env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     result = subprocess.run(
         [sys.executable, str(ROOT / path), *flags], capture_output=True, text=True, env=env, timeout=600
     )
-    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.returncode == returncode, result.stderr[-3000:]
     return result.stdout
 
 
 def test_mnist_example_trains_reports_test_accuracy_and_logs_for_tensorboard(tmp_path):
     logs = tmp_path / "logs"
-    output = run_script("examples/mnist_mlp.py", "--train_images=256", "--sweeps=10", f"--logdir={logs}")
+    output = run_script(
+        "examples/mnist_mlp.py", "--train_images=256", "--sweeps=10", f"--logdir={logs}", "--histograms"
+    )
     accuracy = float(re.search(r"test accuracy: (\d\.\d+)", output).group(1))
     assert accuracy > 0.2  # one batch of 10 sweeps: well above the 10% of chance
     assert f"tensorboard --logdir {logs}" in output
@@ -33,6 +35,21 @@ def test_mnist_example_trains_reports_test_accuracy_and_logs_for_tensorboard(tmp
     output = run_script("tools/plot_feasibility.py", f"--logdir={logs}", f"--out={picture}")
     assert f"wrote {picture}: 10 tags" in output  # 4 batch-wide, 2 for each of 3 Dense layers
     assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize(
+    "example", ["mnist_mlp", "mnist_cnn", "shakespeare_rnn", "hard_activations", "distributed_mnist"]
+)
+def test_every_example_lists_the_flags_it_takes_in_its_help(example):
+    output = run_script(f"examples/{example}.py", "--help", returncode=1)  # absl's exit status for --help
+    for flag in ("solver", "sweeps", "epochs", "logdir", "update_freq", "histograms"):
+        assert re.search(rf"--(\[no\])?{flag}:", output), flag
+
+
+def test_relaxation_tool_prints_a_row_per_model():
+    output = run_script("tools/relaxation.py", "--models=mlp32,rnn", "--seeds=0", "--sweeps=2", "--train_samples=256")
+    rows = re.findall(r"^\| (mlp32|rnn) \| (\d+\.\d\d)% \| (\d+\.\d\d)% \|$", output, re.MULTILINE)
+    assert [row[0] for row in rows] == ["mlp32", "rnn"]
 
 
 def test_inner_solves_tool_prints_both_tables():

@@ -60,7 +60,7 @@ TRAINERS = {**kf.solvers.BY_NAME, **kf.trainers.BY_NAME}
 CROSS_ENTROPY_TRAINERS = ("explicit_softmax", "forward_gradient", "rec_lra", "alopex", "neuroevolution")
 flags.DEFINE_list("solvers", ["douglas_rachford", "alternating_projections"], f"Any of {', '.join(TRAINERS)}.")
 flags.DEFINE_integer("sweeps", None, "Sweeps per batch (default: each solver's).")
-flags.DEFINE_float("relaxation", 0.5, "Relaxation of (cyclic) Douglas-Rachford.")
+flags.DEFINE_float("relaxation", None, "Relaxation of (cyclic) Douglas-Rachford (default: the solver's).")
 flags.DEFINE_float("gram_decay", None, "ADMM's decay of the earlier batches' Gram sums (default: ADMM's).")
 flags.DEFINE_float("learning_rate", None, "Learning rate of the forward gradient or rec-LRA (default: its own).")
 flags.DEFINE_integer("directions", None, "The forward gradient's directions per batch (default: its own).")
@@ -280,7 +280,7 @@ def main(argv):
     names = list(FLAGS.solvers) + ([ADAM] if FLAGS.baseline else [])
     print(
         f"{FLAGS.model} on {FLAGS.dataset}, batches of {FLAGS.batch}, {FLAGS.sweeps or 'default'} sweeps, "
-        f"relaxation {FLAGS.relaxation}, {FLAGS.epochs} epoch(s), {FLAGS.repeats} seed(s), "
+        f"relaxation {FLAGS.relaxation or 'default'}, {FLAGS.epochs} epoch(s), {FLAGS.repeats} seed(s), "
         f"XLA {'on' if FLAGS.jit_compile else 'off'} for the solvers\n"
     )
     print(
