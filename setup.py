@@ -27,7 +27,7 @@ setuptools.setup(
         "absl-py",
     ],
     extras_require={
-        "test": ["pytest", "pytest-xdist", "hypothesis"],
+        "test": ["pytest", "pytest-xdist", "hypothesis", "scipy"],
         "mnist1d": ["mnist1d"],
         "plots": ["matplotlib"],
     },

@@ -39,6 +39,16 @@ def own_variables(layer):
     return layer._trainable_variables + layer._non_trainable_variables
 
 
+def loss_settings(loss):
+    """The settings a Keras loss object applies (`from_logits`, `delta`...).
+
+    A loss class wraps a loss function with its settings in the private
+    `LossFunctionWrapper._fn_kwargs`; `get_config()` is the public view, but in Keras 3.15
+    some classes (`Huber`) leave their settings out of it.
+    """
+    return {**getattr(loss, "_fn_kwargs", {}), **loss.get_config()}
+
+
 def loss_tracker(model):
     """The `keras.metrics.Mean` behind the `loss` log of `model`.
 

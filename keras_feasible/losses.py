@@ -13,7 +13,7 @@ Example:
 
 import keras
 
-from keras_feasible import projections
+from keras_feasible import compat, projections
 from keras_feasible.projections.outputs import one_hot
 
 
@@ -113,12 +113,37 @@ class SquaredError(FeasibilityLoss):
         return {**super().get_config(), "step": self.constraint.step}
 
 
-_CROSS_ENTROPY = ("sparse_categorical_crossentropy", "categorical_crossentropy")
-_SQUARED_ERROR = ("mse", "mean_squared_error")
+# Keras's losses by name, and by class: what the sweeps use for each, and whether the name
+# (or a class's default) reads logits.
+_BY_NAME = {
+    "sparse_categorical_crossentropy": (projections.CrossEntropy, False),
+    "categorical_crossentropy": (projections.CrossEntropy, False),
+    "binary_crossentropy": (projections.BinaryCrossEntropy, False),
+    "mse": (projections.SquaredError, True),
+    "mean_squared_error": (projections.SquaredError, True),
+    "mae": (projections.AbsoluteError, True),
+    "mean_absolute_error": (projections.AbsoluteError, True),
+    "huber": (projections.Huber, True),
+    "hinge": (projections.Hinge, True),
+    "squared_hinge": (projections.Hinge, True),
+    "categorical_hinge": (projections.CategoricalHinge, True),
+}
+_BY_CLASS = (
+    (keras.losses.SparseCategoricalCrossentropy, projections.CrossEntropy),
+    (keras.losses.CategoricalCrossentropy, projections.CrossEntropy),
+    (keras.losses.BinaryCrossentropy, projections.BinaryCrossEntropy),
+    (keras.losses.MeanSquaredError, projections.SquaredError),
+    (keras.losses.MeanAbsoluteError, projections.AbsoluteError),
+    (keras.losses.Huber, projections.Huber),
+    (keras.losses.Hinge, projections.Hinge),
+    (keras.losses.SquaredHinge, projections.Hinge),
+    (keras.losses.CategoricalHinge, projections.CategoricalHinge),
+)
 SUPPORTED = (
-    "keras_feasible.losses.Margin, CrossEntropy or SquaredError; or Keras's "
-    "'sparse_categorical_crossentropy', 'categorical_crossentropy' (their loss classes "
-    "too, on logits or after a final softmax) and 'mse' / MeanSquaredError"
+    "keras_feasible.losses.Margin, CrossEntropy or SquaredError; or Keras's cross-entropies "
+    "('sparse_categorical_crossentropy', 'categorical_crossentropy', 'binary_crossentropy', on logits "
+    "or after a final softmax or sigmoid), 'mse', 'mae', 'huber', 'hinge', 'squared_hinge', "
+    "'categorical_hinge' (by name or loss class)"
 )
 
 
@@ -130,7 +155,8 @@ def output_constraint(loss):
 
     Returns:
         `(constraint, from_logits)`: a `kf.projections.OutputConstraint`, and False only
-        for a Keras cross-entropy on probabilities, which needs the model to end in a softmax.
+        for a Keras cross-entropy on probabilities, which needs the model to end in the
+        constraint's `final` activation (a softmax, or a sigmoid for the binary one).
 
     Raises:
         ValueError: naming the supported losses, for any other loss.
@@ -141,13 +167,12 @@ def output_constraint(loss):
     """
     if isinstance(loss, FeasibilityLoss):
         return loss.constraint, True
-    if isinstance(loss, str):
-        if loss in _CROSS_ENTROPY:
-            return CrossEntropy().constraint, False
-        if loss in _SQUARED_ERROR:
-            return SquaredError().constraint, True
-    if isinstance(loss, (keras.losses.SparseCategoricalCrossentropy, keras.losses.CategoricalCrossentropy)):
-        return CrossEntropy().constraint, loss.get_config()["from_logits"]
-    if isinstance(loss, keras.losses.MeanSquaredError):
-        return SquaredError().constraint, True
+    if isinstance(loss, str) and loss in _BY_NAME:
+        constraint, from_logits = _BY_NAME[loss]
+        return constraint(), from_logits
+    for loss_class, constraint in _BY_CLASS:
+        if isinstance(loss, loss_class):
+            settings = compat.loss_settings(loss)
+            delta = {"delta": settings.get("delta", 1.0)} if constraint is projections.Huber else {}
+            return constraint(**delta), settings.get("from_logits", True)
     raise ValueError(f"Projection training cannot use the loss {loss!r}. Supported: {SUPPORTED}.")

@@ -169,18 +169,13 @@ class FeasibleModel(keras.Model):
 
     def train_step(self, data):
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
-        if sample_weight is not None:
-            raise ValueError(
-                "Projection training does not weight samples: fit() received sample_weight or "
-                "class_weight. Remove it (validation data may still carry sample weights)."
-            )
         y_pred = self(x, training=False)
-        loss = self.compute_loss(x=x, y=y, y_pred=y_pred, training=True)
+        loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True)
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
         samples = tf.shape(tf.nest.flatten(x)[0])[0]
         compat.loss_tracker(self).update_state(loss * replicas, sample_weight=samples)
 
-        update = self.plan.update(x, y, distribute.cross_replica_sum())
+        update = self.plan.update(x, y, distribute.cross_replica_sum(), sample_weight)
         # Every replica computed the same values (the sums they are solved from are
         # all-reduced), so all agree on whether to keep them; a non-finite update is not applied.
         pairs = [(self.plan.weights[name], value) for name, value in update.weights.items()]
@@ -195,7 +190,7 @@ class FeasibleModel(keras.Model):
         # Per-replica means weighted by samples: all-reduced below, they are the global batch's.
         for key, value in logs.items():
             self._feasibility_metrics[key].update_state(value, sample_weight=samples)
-        self.compute_metrics(x, y, y_pred, sample_weight=None)
+        self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
         return distribute.metric_results(self.metrics)
 
     def test_step(self, data):

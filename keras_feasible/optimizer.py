@@ -68,7 +68,7 @@ class Plan:
         self.optimizer = optimizer
         self.weights, self.state, self.tags = {}, {}, {}
 
-    def update(self, x, y, cross_replica_sum):
+    def update(self, x, y, cross_replica_sum, sample_weight=None):
         """The update for this replica's share `(x, y)` of a batch.
 
         Args:
@@ -78,11 +78,25 @@ class Plan:
                 replicas in sync, or None on one device. Whatever the new weights and
                 state are computed from must be summed with it, so that every replica
                 returns the same values.
+            sample_weight: per-sample weights (`fit`'s `sample_weight`, or its
+                `class_weight` turned into them), or None.
 
         Returns:
             An `Update`.
+
+        Raises:
+            ValueError: sample weights given to a method that cannot weight samples.
         """
         raise NotImplementedError
+
+    def refuse_sample_weights(self, sample_weight):
+        """Raises `ValueError` if `sample_weight` is given: for methods that weight no sample."""
+        if sample_weight is not None:
+            raise ValueError(
+                f"{type(self.optimizer).__name__} does not weight samples: fit() received sample_weight or "
+                "class_weight. Remove them, or train with a projection solver or a loss-only trainer "
+                "(kf.ForwardGradient, kf.Alopex, kf.Neuroevolution), which weight them."
+            )
 
     def memory_estimate(self):
         """A `kf.memory.MemoryEstimate` of what one update holds."""

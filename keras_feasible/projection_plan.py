@@ -24,7 +24,8 @@ class ProjectionPlan(Plan):
         super().__init__(solver)
         constraint, from_logits = losses.output_constraint(loss)
         self.model = model
-        self.graph, self.weights, self.groups = walk.constraint_graph(model, constraint, from_logits)
+        self.graph, weights, self.groups, self.moving = walk.constraint_graph(model, constraint, from_logits)
+        self.weights = {**weights, **{name: average.variable for name, average in self.moving.items()}}
         self.factored = self.graph.factors(solver)
         self.tags = feasibility_tags(
             SWEEP_LOGS
@@ -38,23 +39,30 @@ class ProjectionPlan(Plan):
         if not self.factored:
             self.memory_hint = "or train with kf.AlternatingProjections, whose sweeps hold no copy per sample and unit"
 
-    def feasibility_problem(self, x, y, cross_replica_sum=None):
+    def feasibility_problem(self, x, y, cross_replica_sum=None, sample_weight=None):
         """The `kf.graph.FeasibilityProblem` of the batch `(x, y)` at the current weights,
-        its copies held factored when the solver allows it (see `FeasibleModel`)."""
+        its copies held factored when the solver allows it (see `FeasibleModel`); samples
+        weighted by `sample_weight`, if given, in the output constraint."""
         (output,) = self.graph.constraints
-        weights = {name: variable.value for name, variable in self.weights.items()}
-        frozen = [name for name, variable in self.weights.items() if not variable.trainable]
+        weights = {name: self.weights[name].value for name in self.graph.parameter_names}
+        frozen = [name for name in self.graph.parameter_names if not self.weights[name].trainable]
         inputs = {
             name: tf.cast(value, tensor.dtype)
             for name, value, tensor in zip(self.graph.input_names, self._flat_inputs(x), self.model.inputs)
         }
         labels = {output: tf.convert_to_tensor(y)}
-        return self.graph.bind(weights, inputs, labels, cross_replica_sum, frozen, self.factored)
+        sample_weights = {} if sample_weight is None else {output: sample_weight}
+        return self.graph.bind(weights, inputs, labels, cross_replica_sum, frozen, self.factored, sample_weights)
 
-    def update(self, x, y, cross_replica_sum):
-        problem = self.feasibility_problem(x, y, cross_replica_sum)
+    def update(self, x, y, cross_replica_sum, sample_weight=None):
+        problem = self.feasibility_problem(x, y, cross_replica_sum, sample_weight)
         solution = problem.solve(self.optimizer, every_residual=False)
-        return Update(solution.parameters, {}, self._logs(problem, solution, cross_replica_sum))
+        moved = {
+            name: average.momentum * average.variable.value
+            + (1.0 - average.momentum) * average.of_statistic(problem.values[average.statistic])
+            for name, average in self.moving.items()
+        }
+        return Update({**solution.parameters, **moved}, {}, self._logs(problem, solution, cross_replica_sum))
 
     def operation_gaps(self, x, y):
         """`{layer: vector}`: the squared residual of each operation of each layer after one

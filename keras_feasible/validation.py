@@ -36,15 +36,20 @@ def check_non_finite_option(non_finite):
         raise ValueError(f"non_finite must be {RAISE!r} or {DROP!r}, got {non_finite!r}.")
 
 
+# Losses whose labels are values shaped like the output, not class ids or one-hot rows.
+_VALUE_LABELS = (projections.SquaredError, projections.AbsoluteError, projections.Huber, projections.Hinge)
+
+
 def label_kind(loss):
-    """The labels `loss` reads: "classes" for a classifier's (class ids or one-hot rows),
-    "values" for the squared error, None for a loss this package does not know (a
+    """The labels `loss` reads: "classes" for a classifier's (class ids or one-hot rows;
+    0/1 for a single output unit), "values" for the regression losses and the hinge
+    (targets shaped like the output), None for a loss this package does not know (a
     trainer's own)."""
     try:
         constraint, _ = losses.output_constraint(loss)
     except ValueError:
         return None
-    return "values" if isinstance(constraint, projections.SquaredError) else "classes"
+    return "values" if isinstance(constraint, _VALUE_LABELS) else "classes"
 
 
 def output_of(model):

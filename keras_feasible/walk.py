@@ -6,13 +6,14 @@ import collections
 import keras
 
 from keras_feasible import compat
-from keras_feasible.adapters import ConstraintWrapper, SoftmaxOutput, UnsupportedLayerError, activations
+from keras_feasible.adapters import ConstraintWrapper, FinalActivation, UnsupportedLayerError, activations
 from keras_feasible.adapters.base import describe
 from keras_feasible.graph import GraphBuilder
 
-Network = collections.namedtuple("Network", ["graph", "weights", "groups"])
+Network = collections.namedtuple("Network", ["graph", "weights", "groups", "moving"])
 Network.__doc__ = """A model as constraint sets: its `graph` (a `kf.graph.ConstraintGraph`), its
-`weights` (`{graph name: keras.Variable}`) and, per layer with operations, its `LayerGroup`."""
+`weights` (`{graph name: keras.Variable}`), per layer with operations its `LayerGroup`, and the
+weights that follow statistics of the batch (`{name: adapters.MovingAverage}`)."""
 
 LayerGroup = collections.namedtuple("LayerGroup", ["nodes", "parameters"])
 LayerGroup.__doc__ = "The names of one layer's operation nodes and parameters in a constraint graph."
@@ -43,7 +44,8 @@ def constraint_graph(model, constraint, from_logits):
         model: a `kf.FeasibleModel`.
         constraint: the output constraint (`kf.projections.Margin()`...).
         from_logits: False when the loss reads probabilities: the model must then end in
-            a softmax, whose logits carry the constraint.
+            the constraint's `final` activation (a softmax, or a sigmoid), whose logits
+            carry the constraint.
 
     Returns:
         A `Network`.
@@ -55,18 +57,32 @@ def constraint_graph(model, constraint, from_logits):
     """
     builder = GraphBuilder()
     inputs = [builder.input(f"input_{i}", tensor.shape[1:]) for i, tensor in enumerate(model.inputs)]
-    weights, groups = {}, {}
+    weights, groups, moving = {}, {}, {}
+
+    def activated(value):
+        """What a layer reads of `value`: a sigmoid activated, its node in its own layer's
+        group; a softmax is refused (ValueError)."""
+        if not isinstance(value, FinalActivation):
+            return value
+        before = len(builder.node_names)
+        operand = value.activated()
+        group = groups.get(value.layer, LayerGroup((), ()))
+        groups[value.layer] = group._replace(nodes=group.nodes + builder.node_names[before:])
+        return operand
 
     def build(wrapper, layer_inputs):
         if not isinstance(wrapper, ConstraintWrapper):
             raise UnsupportedLayerError(f"Layer {wrapper.name!r} is not wrapped; build the model with kf.wrap(model).")
         layer = wrapper.layer
-        if any(isinstance(x, SoftmaxOutput) for x in keras.tree.flatten(layer_inputs)):
+        try:
+            layer_inputs = keras.tree.map_structure(activated, layer_inputs)
+        except ValueError as error:
             raise wrapper.adapter.unsupported(
-                layer, "it reads a softmax output; softmax is supported only as the model's last activation."
-            )
+                layer, f"it reads the output of a {error}, which is supported only as the model's last activation."
+            ) from None
         parameters = {f"{layer.name}/{key}": v for key, v in wrapper.adapter.parameters(layer).items()}
         weights.update(parameters)
+        moving.update({f"{layer.name}/{key}": m for key, m in wrapper.adapter.moving_averages(layer).items()})
         before = len(builder.node_names)
         output = wrapper.adapter.build(layer, builder, layer_inputs)
         if len(builder.node_names) > before:
@@ -74,38 +90,42 @@ def constraint_graph(model, constraint, from_logits):
         return output
 
     output = walk(model, inputs, build)
-    from_softmax = isinstance(output, SoftmaxOutput)
-    check_output_activation(from_logits, from_softmax, model)
+    final = output.kind if isinstance(output, FinalActivation) else None
+    check_output_activation(constraint, from_logits, final, model)
+    if final is not None:
+        output = output.logits if final == constraint.final and not from_logits else activated(output)
     try:
-        builder.constrain(output.logits if from_softmax else output, constraint)
+        builder.constrain(output, constraint)
     except ValueError as error:
         raise ValueError(
             f"The model's output must be the output of a Dense or activation layer to carry the loss ({error})"
         ) from None
-    return Network(builder.build(), weights, groups)
+    return Network(builder.build(), weights, groups, moving)
 
 
-def check_output_activation(from_logits, ends_in_softmax, model):
-    """Raises `ValueError` naming the fix when a loss on logits meets a model ending in a
-    softmax, or a loss on probabilities (`from_logits=False`) one giving logits."""
-    if from_logits != ends_in_softmax:
-        return
+def check_output_activation(constraint, from_logits, final, model):
+    """Raises `ValueError` naming the fix when the loss and the model's last activation
+    disagree: a loss on probabilities (`from_logits=False`) needs the constraint's `final`
+    activation (a softmax, or a sigmoid for the binary cross-entropy); a loss on logits
+    takes no softmax, nor the sigmoid its own probabilities would come from."""
     output = model.output_names[0]
-    if ends_in_softmax:
-        fix = f"layer {output!r} ends in a softmax, but the loss takes logits: remove the softmax"
-    else:
+    if not from_logits and final != constraint.final:
         fix = (
-            f"the loss expects probabilities (from_logits=False), but layer {output!r} gives logits: pass "
-            "from_logits=True (e.g. keras.losses.SparseCategoricalCrossentropy(from_logits=True)) or end the "
-            "model in a softmax"
+            f"the loss expects probabilities (from_logits=False) from a final {constraint.final}, but layer "
+            f"{output!r} gives {'a ' + final if final else 'logits'}: pass from_logits=True (e.g. "
+            f"keras.losses.SparseCategoricalCrossentropy(from_logits=True)) or end the model in a {constraint.final}"
         )
+    elif from_logits and final is not None and (final == "softmax" or final == constraint.final):
+        fix = f"layer {output!r} ends in a {final}, but the loss takes logits: remove the {final}"
+    else:
+        return
     raise ValueError(f"The loss and the model's last activation disagree: {fix}.")
 
 
 def final_activation(model):
-    """The name of the activation the layer making `model`'s output applies by itself
-    ("softmax", "relu", ...; "linear" for a layer with none)."""
-    return activations.of_layer(unwrapped(model.get_layer(model.output_names[0]))) or "linear"
+    """ "softmax" or "sigmoid" if the layer making `model`'s output applies one, else None."""
+    name = activations.of_layer(unwrapped(model.get_layer(model.output_names[0])))
+    return name if name in ("softmax", "sigmoid") else None
 
 
 def dense_chain(model, method):
@@ -154,7 +174,7 @@ def _add(layer, input_shape, stages):
     """Appends `layer` (reading `input_shape`) to `stages`; returns why it cannot, or None."""
     if isinstance(layer, keras.layers.Flatten):
         return "Flatten comes only before the first Dense layer" if stages else None
-    reason = activations.problem(layer, activations.HIDDEN)
+    reason = activations.problem(layer, activations.CHAIN)
     if reason:
         return reason
     activation = activations.of_layer(layer)

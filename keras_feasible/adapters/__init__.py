@@ -3,8 +3,17 @@
 Importing this package registers the built-in adapters. `register_adapter` adds yours.
 """
 
-from keras_feasible.adapters import convolutional, core, embedding, hard, merging, recurrent, reshaping
-from keras_feasible.adapters.base import LayerAdapter, UnsupportedLayerError
-from keras_feasible.adapters.core import SoftmaxOutput
+from keras_feasible.adapters import (
+    convolutional,
+    core,
+    embedding,
+    hard,
+    merging,
+    normalization,
+    recurrent,
+    reshaping,
+)
+from keras_feasible.adapters.base import LayerAdapter, MovingAverage, UnsupportedLayerError
+from keras_feasible.adapters.core import FinalActivation
 from keras_feasible.adapters.registry import get_adapter, register_adapter, supported_layers
 from keras_feasible.adapters.wrapper import ConstraintWrapper

@@ -1,5 +1,13 @@
 """The interface between a Keras layer and the constraint graph."""
 
+import collections
+
+MovingAverage = collections.namedtuple("MovingAverage", ["variable", "statistic", "momentum", "of_statistic"])
+MovingAverage.__doc__ = """A non-trainable weight Keras keeps as a moving average of a batch
+statistic (a batch normalisation's `moving_mean`): after each update it becomes
+`momentum * variable + (1 - momentum) * of_statistic(value)`, `value` that of the graph's
+`statistic` variable for the batch."""
+
 
 class UnsupportedLayerError(ValueError):
     """A layer, or a setting of one, that projection training cannot handle."""
@@ -50,6 +58,11 @@ class LayerAdapter:
 
     def parameters(self, layer):
         """`{key: keras.Variable}`: the weights of `layer` the graph names `<layer.name>/<key>`."""
+        return {}
+
+    def moving_averages(self, layer):
+        """`{key: MovingAverage}`: the weights of `layer` (named `<layer.name>/<key>`) that each
+        update moves towards a statistic of the batch, as Keras's training mode does."""
         return {}
 
     @staticmethod

@@ -1,6 +1,6 @@
 """Adapters for convolution and pooling layers: Conv1D, Conv2D, MaxPooling1D/2D,
-GlobalMaxPooling1D/2D. One-dimensional layers are their 2-D counterparts on images one
-pixel wide."""
+AveragePooling1D/2D, GlobalMaxPooling1D/2D, GlobalAveragePooling1D/2D. One-dimensional layers
+are their 2-D counterparts on images one pixel wide."""
 
 import keras
 
@@ -19,7 +19,7 @@ class ConvAdapter(LayerAdapter):
     """Dot products over image patches (sample x position x filter), then sum (+ReLU) nodes."""
 
     def check(self, layer):
-        activations.check(layer, activations.HIDDEN)
+        activations.primitive_of(layer)
         check_plain_weights(layer)
         _check_channels_last(layer)
         if layer.padding not in ("valid", "same"):
@@ -38,7 +38,7 @@ class ConvAdapter(LayerAdapter):
             layer.name,
             strides=widen(layer.strides),
             padding=layer.padding,
-            activation=activations.check(layer, activations.HIDDEN),
+            activation=activations.primitive_of(layer),
             use_bias=layer.use_bias,
             kernel_shape=tuple(layer.kernel.shape),
         )
@@ -48,24 +48,27 @@ class ConvAdapter(LayerAdapter):
         return {"kernel": layer.kernel, "bias": layer.bias} if layer.use_bias else {"kernel": layer.kernel}
 
 
-class MaxPoolingAdapter(LayerAdapter):
-    """Max nodes over the pooling windows, channel by channel."""
+class PoolingAdapter(LayerAdapter):
+    """Max pooling (a max node per window and channel) and average pooling (a weighted sum
+    node per window and channel)."""
 
     def check(self, layer):
         _check_channels_last(layer)
         if layer.padding != "valid":
-            raise self.unsupported(layer, "only padding='valid' is supported for max pooling.")
+            raise self.unsupported(layer, "only padding='valid' is supported for pooling.")
 
     def build(self, layer, builder, inputs):
+        average = isinstance(layer, (keras.layers.AveragePooling1D, keras.layers.AveragePooling2D))
+        pool = builder.average_pool2d if average else builder.max_pool2d
         if len(inputs.shape) == 2:
             images = builder.reshape(inputs, (inputs.shape[0], 1, inputs.shape[1]))
-            out = builder.max_pool2d(images, (layer.pool_size[0], 1), layer.name, strides=(layer.strides[0], 1))
+            out = pool(images, (layer.pool_size[0], 1), layer.name, strides=(layer.strides[0], 1))
             return builder.reshape(out, (out.shape[0], out.shape[2]))
-        return builder.max_pool2d(inputs, tuple(layer.pool_size), layer.name, strides=tuple(layer.strides))
+        return pool(inputs, tuple(layer.pool_size), layer.name, strides=tuple(layer.strides))
 
 
-class GlobalMaxPoolingAdapter(LayerAdapter):
-    """One max node per channel over every position."""
+class GlobalPoolingAdapter(LayerAdapter):
+    """One max (or weighted sum, for the average) node per channel over every position."""
 
     def check(self, layer):
         _check_channels_last(layer)
@@ -75,12 +78,23 @@ class GlobalMaxPoolingAdapter(LayerAdapter):
     def build(self, layer, builder, inputs):
         if len(inputs.shape) == 2:
             inputs = builder.reshape(inputs, (inputs.shape[0], 1, inputs.shape[1]))
-        return builder.global_max_pool2d(inputs, layer.name)
+        average = isinstance(layer, (keras.layers.GlobalAveragePooling1D, keras.layers.GlobalAveragePooling2D))
+        return (builder.global_average_pool2d if average else builder.global_max_pool2d)(inputs, layer.name)
 
 
 for layer_class in (keras.layers.Conv1D, keras.layers.Conv2D):
     register_adapter(layer_class, ConvAdapter())
-for layer_class in (keras.layers.MaxPooling1D, keras.layers.MaxPooling2D):
-    register_adapter(layer_class, MaxPoolingAdapter())
-for layer_class in (keras.layers.GlobalMaxPooling1D, keras.layers.GlobalMaxPooling2D):
-    register_adapter(layer_class, GlobalMaxPoolingAdapter())
+for layer_class in (
+    keras.layers.MaxPooling1D,
+    keras.layers.MaxPooling2D,
+    keras.layers.AveragePooling1D,
+    keras.layers.AveragePooling2D,
+):
+    register_adapter(layer_class, PoolingAdapter())
+for layer_class in (
+    keras.layers.GlobalMaxPooling1D,
+    keras.layers.GlobalMaxPooling2D,
+    keras.layers.GlobalAveragePooling1D,
+    keras.layers.GlobalAveragePooling2D,
+):
+    register_adapter(layer_class, GlobalPoolingAdapter())

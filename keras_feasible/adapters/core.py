@@ -1,18 +1,46 @@
-"""Adapters for the core layers: InputLayer, Dense, Activation, ReLU, Dropout, Identity."""
+"""Adapters for the core layers: InputLayer, Dense, Activation, ReLU, LeakyReLU, ELU, Softmax,
+Dropout, Identity."""
 
 import keras
 
 from keras_feasible.adapters import activations
 from keras_feasible.adapters.base import LayerAdapter
 from keras_feasible.adapters.registry import register_adapter
+from keras_feasible.projections import smooth
+
+# Activations a loss on probabilities may stand in for at the output.
+FINAL_KINDS = ("softmax", "sigmoid")
 
 
-class SoftmaxOutput:
-    """The logits of a softmax a layer applies: only a model's output may be one, and then
-    its cross-entropy loss is taken on these logits."""
+class FinalActivation:
+    """The pre-activation `logits` of a softmax or sigmoid that `layer` (a name) applies
+    (`kind`): a loss on probabilities (a cross-entropy) at the model's output takes its
+    place and constrains the logits. Read anywhere else, a sigmoid becomes an activation
+    node (`activated`); a softmax has no projection here, and is refused."""
 
-    def __init__(self, logits):
-        self.logits = logits
+    def __init__(self, logits, kind, layer, builder=None):
+        self.logits, self.kind, self.layer = logits, kind, layer
+        self._builder, self._activated = builder, None
+
+    def activated(self):
+        """The operand of the activated values (one node, however often it is read).
+
+        Raises:
+            ValueError: for a softmax (its message is the kind).
+        """
+        if self._builder is None:
+            raise ValueError(self.kind)
+        if self._activated is None:
+            self._activated = self._builder.unary(self.logits, smooth.SIGMOID, f"{self.layer}/sigmoid")
+        return self._activated
+
+
+def final_or_activated(kind, logits, builder, layer):
+    """What the layer named `layer` applying the activation `kind` returns: a
+    `FinalActivation` for a softmax or sigmoid, else `logits` (the activation is built)."""
+    if kind in FINAL_KINDS:
+        return FinalActivation(logits, kind, layer, builder if kind == "sigmoid" else None)
+    return logits
 
 
 def check_plain_weights(layer):
@@ -49,29 +77,32 @@ class DenseAdapter(LayerAdapter):
         check_plain_weights(layer)
 
     def build(self, layer, builder, inputs):
-        activation = activations.check(layer)
-        if len(inputs.shape) != 1:
-            raise self.unsupported(layer, f"inputs of shape {inputs.shape} per sample; Flatten them first.")
-        if activation == "softmax":
-            return SoftmaxOutput(builder.dense(inputs, layer.units, layer.name, use_bias=layer.use_bias))
-        return builder.dense(inputs, layer.units, layer.name, activation=activation, use_bias=layer.use_bias)
+        kind = activations.check(layer)
+        activation = None if kind in FINAL_KINDS else activations.primitive_of(layer)
+        out = builder.dense(inputs, layer.units, layer.name, activation=activation, use_bias=layer.use_bias)
+        return final_or_activated(kind, out, builder, layer.name)
 
     def parameters(self, layer):
         return {"kernel": layer.kernel, "bias": layer.bias} if layer.use_bias else {"kernel": layer.kernel}
 
 
 class ActivationAdapter(LayerAdapter):
-    """`Activation` layers, and `ReLU` with its default settings (no cap, slope or threshold):
-    a ReLU node per entry, the identity, or a final softmax."""
+    """`Activation`, `ReLU`, `LeakyReLU`, `ELU` and `Softmax` layers: a node per entry
+    projecting onto the activation's graph, the identity, or a final softmax or sigmoid."""
 
     def check(self, layer):
         activations.check(layer)
 
     def build(self, layer, builder, inputs):
-        activation = activations.check(layer)
+        kind = activations.check(layer)
+        if kind in FINAL_KINDS:
+            return final_or_activated(kind, inputs, builder, layer.name)
+        activation = activations.primitive_of(layer)
+        if activation is None:
+            return inputs
         if activation == "relu":
-            return builder.add([inputs], layer.name, relu=True)
-        return SoftmaxOutput(inputs) if activation == "softmax" else inputs
+            return builder.add([inputs], layer.name, activation="relu")
+        return builder.unary(inputs, activation, layer.name)
 
 
 class IdentityAdapter(LayerAdapter):
@@ -85,6 +116,7 @@ class IdentityAdapter(LayerAdapter):
 register_adapter(keras.layers.InputLayer, InputAdapter())
 register_adapter(keras.layers.Dense, DenseAdapter())
 register_adapter(keras.layers.Activation, ActivationAdapter())
-register_adapter(keras.layers.ReLU, ActivationAdapter())
+for layer_class in (keras.layers.ReLU, keras.layers.LeakyReLU, keras.layers.ELU, keras.layers.Softmax):
+    register_adapter(layer_class, ActivationAdapter())
 register_adapter(keras.layers.Dropout, IdentityAdapter())
 register_adapter(keras.layers.Identity, IdentityAdapter())

@@ -19,14 +19,14 @@ class QuantizedDenseAdapter(DenseAdapter):
 
     def check(self, layer):
         super().check(layer)
-        activations.check(layer, activations.HIDDEN)
+        activations.primitive_of(layer)
 
     def build(self, layer, builder, inputs):
         return builder.dense(
             inputs,
             layer.units,
             layer.name,
-            activation=activations.check(layer, activations.HIDDEN),
+            activation=activations.primitive_of(layer),
             use_bias=layer.use_bias,
             kernel_values=layer.kernel_values,
         )

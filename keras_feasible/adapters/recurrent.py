@@ -1,4 +1,4 @@
-"""Adapter for SimpleRNN with a ReLU activation, unrolled over its (fixed) time axis."""
+"""Adapter for SimpleRNN, unrolled over its (fixed) time axis."""
 
 import keras
 
@@ -9,11 +9,11 @@ from keras_feasible.adapters.registry import register_adapter
 
 
 class SimpleRNNAdapter(LayerAdapter):
-    """One ReLU unit per (sample, step, unit) reading the step's input, the previous state
-    and the bias; every step shares the layer's weights."""
+    """One unit per (sample, step, unit) reading the step's input, the previous state and the
+    bias through the layer's activation (tanh by default); every step shares the weights."""
 
     def check(self, layer):
-        activations.check(layer, ("relu",))
+        activations.primitive_of(layer)
         check_plain_weights(layer.cell)
         for setting in ("go_backwards", "stateful", "return_state"):
             if getattr(layer, setting):
@@ -25,7 +25,12 @@ class SimpleRNNAdapter(LayerAdapter):
         if len(inputs.shape) != 2 or inputs.shape[0] is None:
             raise self.unsupported(layer, f"expected sequences of a fixed length, got shape {inputs.shape}.")
         return builder.simple_rnn(
-            inputs, layer.cell.units, layer.name, use_bias=layer.cell.use_bias, return_sequences=layer.return_sequences
+            inputs,
+            layer.cell.units,
+            layer.name,
+            activation=activations.primitive_of(layer),
+            use_bias=layer.cell.use_bias,
+            return_sequences=layer.return_sequences,
         )
 
     def parameters(self, layer):

@@ -2,6 +2,6 @@
 
 from keras_feasible.graph.builder import GraphBuilder, Operand
 from keras_feasible.graph.graph import ConstraintGraph
-from keras_feasible.graph.nodes import DotNode, Node, SumNode, UnaryNode
+from keras_feasible.graph.nodes import AffineNode, DotNode, Node, ProductNode, StackNode, SumNode, UnaryNode
 from keras_feasible.graph.problem import FeasibilityProblem
-from keras_feasible.graph.variables import INPUT, PARAMETER, STATE, Port, Variable
+from keras_feasible.graph.variables import INPUT, PARAMETER, STATE, STATISTIC, Port, Statistic, Variable

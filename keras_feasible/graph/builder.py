@@ -4,13 +4,13 @@ import dataclasses
 import math
 
 from keras_feasible.graph.graph import ConstraintGraph
-from keras_feasible.graph.nodes import DotNode, SumNode, UnaryNode
-from keras_feasible.graph.variables import INPUT, PARAMETER, STATE, Port, Variable
-from keras_feasible.projections import shapes
+from keras_feasible.graph.nodes import AffineNode, DotNode, ProductNode, StackNode, SumNode, UnaryNode
+from keras_feasible.graph.variables import INPUT, PARAMETER, STATE, STATISTIC, Port, Statistic, Variable
+from keras_feasible.projections import Primitive, Sum, shapes
 from keras_feasible.projections.outputs import OutputConstraint
 from keras_feasible.projections.pooling import Max
 
-ACTIVATIONS = (None, "linear", "relu")
+ACTIVATIONS = (None, "linear", "relu")  # and any activation primitive
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,6 +53,7 @@ class GraphBuilder:
         self._variables = {}
         self._nodes = []
         self._constraints = {}
+        self._statistics = {}
 
     @property
     def node_names(self):
@@ -91,13 +92,17 @@ class GraphBuilder:
         )
         return out
 
-    def add(self, terms, name, relu=False):
-        """`out = sum(terms)`, then ReLU if asked. Per-sample terms share one shape; a parameter
-        term matches its trailing axes and broadcasts over the rest (a bias over samples and
+    def add(self, terms, name, activation=None, coefficients=None):
+        """`out = sum(terms)` (weighted by constant `coefficients` if given), then the
+        `activation` if given ("relu" or an activation primitive such as
+        `projections.smooth.TANH`). Per-sample terms share one shape; a parameter term
+        matches their trailing axes and broadcasts over the rest (a bias over samples and
         image positions)."""
         per_sample = [term for term in terms if term.per_sample]
         if not per_sample:
             raise ValueError(f"{name}: the terms must include a per-sample term.")
+        if coefficients is not None and len(coefficients) != len(terms):
+            raise ValueError(f"{name}: {len(coefficients)} coefficients for {len(terms)} terms.")
         shape = per_sample[0].shape
         ports = []
         for term in terms:
@@ -106,7 +111,7 @@ class GraphBuilder:
                 raise ValueError(f"{name}: a term of shape {term.shape} does not match {shape}.")
             ports.append(term.port(expand=() if term.per_sample else tuple(range(lead + 1))))
         out = self._variable(name, shape, STATE)
-        self._nodes.append(SumNode(name, ports, out.sources[0], relu=relu))
+        self._nodes.append(SumNode(name, ports, out.sources[0], _activation(activation, name), coefficients))
         return out
 
     def unary(self, x, primitive, name, reduces=False):
@@ -119,13 +124,16 @@ class GraphBuilder:
         return out
 
     def dense(self, x, units, name, activation=None, use_bias=True, kernel_values=None):
-        """A Dense layer: dot nodes, then a sum node for the bias and/or ReLU when needed.
+        """A Dense layer on the last axis of per-sample x (vectors, or sequences `[T, in]`
+        and any other shape, as Keras applies it): dot nodes, then a sum node for the bias
+        and/or the activation when needed (None, "linear", "relu" or an activation primitive).
 
         Parameters `<name>/kernel` (`[in, units]`, Glorot uniform) and `<name>/bias`.
         `kernel_values` (a `FiniteSet`) restricts the kernel to finitely many values.
         """
-        _check_vector(x, name)
-        kernel = self.parameter(f"{name}/kernel", (x.shape[0], units), "glorot_uniform", kernel_values)
+        if not x.per_sample or not x.shape:
+            raise ValueError(f"{name}: a Dense layer reads per-sample arrays, got shape {x.shape}.")
+        kernel = self.parameter(f"{name}/kernel", (x.shape[-1], units), "glorot_uniform", kernel_values)
         return self._affine(x, kernel, name, activation, use_bias)
 
     def conv2d(
@@ -156,29 +164,100 @@ class GraphBuilder:
         return self._affine(patches, kernel, name, activation, use_bias)
 
     def _affine(self, x, kernel, name, activation, use_bias):
-        """`activation(x @ kernel + bias)`: dot nodes, then a sum node for the bias and/or ReLU."""
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"{name}: activation {activation!r} is not one of {ACTIVATIONS}.")
-        relu = activation == "relu"
-        if not use_bias and not relu:
+        """`activation(x @ kernel + bias)`: dot nodes, then a sum node for the bias and/or activation."""
+        activation = _activation(activation, name)
+        if not use_bias and activation is None:
             return self.dot(x, kernel, name)
         terms = [self.dot(x, kernel, f"{name}/dot")]
         if use_bias:
             terms.append(self.parameter(f"{name}/bias", (kernel.shape[1],)))
-        return self.add(terms, name, relu=relu)
+        return self.add(terms, name, activation=activation)
 
     def max_pool2d(self, x, pool_size, name, strides=None):
         """Max over each window of per-sample images `[H, W, C]` (valid padding), channel by channel."""
-        strides = strides or pool_size
-        patches = x.then(shapes.Patches(x.shape, pool_size, strides, "valid"))
-        height, width, _ = patches.shape
-        windows = patches.then(shapes.Reshape(patches.shape, (height, width, math.prod(pool_size), x.shape[-1])))
-        return self.unary(windows.then(shapes.Transpose(windows.shape, (0, 1, 3, 2))), Max(), name, reduces=True)
+        return self.unary(self._windows(x, pool_size, strides or pool_size), Max(), name, reduces=True)
+
+    def average_pool2d(self, x, pool_size, name, strides=None):
+        """The mean of each window of per-sample images `[H, W, C]` (valid padding), channel by
+        channel: a weighted sum node per window."""
+        mean = Sum(coefficients=[1.0 / math.prod(pool_size)] * math.prod(pool_size))
+        return self.unary(self._windows(x, pool_size, strides or pool_size), mean, name, reduces=True)
 
     def global_max_pool2d(self, x, name):
         """Max over all positions of per-sample images `[H, W, C]`, channel by channel: `[C]`."""
+        return self.unary(self._positions(x), Max(), name, reduces=True)
+
+    def global_average_pool2d(self, x, name):
+        """The mean over all positions of per-sample images `[H, W, C]`, channel by channel: `[C]`."""
+        positions = x.shape[0] * x.shape[1]
+        return self.unary(self._positions(x), Sum(coefficients=[1.0 / positions] * positions), name, reduces=True)
+
+    def _windows(self, x, pool_size, strides):
+        """The pooling windows of images `[H, W, C]` viewed `[H', W', C, window]`."""
+        patches = x.then(shapes.Patches(x.shape, pool_size, strides, "valid"))
+        height, width, _ = patches.shape
+        windows = patches.then(shapes.Reshape(patches.shape, (height, width, math.prod(pool_size), x.shape[-1])))
+        return windows.then(shapes.Transpose(windows.shape, (0, 1, 3, 2)))
+
+    def _positions(self, x):
+        """Images `[H, W, C]` viewed `[C, H * W]`."""
         pixels = x.then(shapes.Reshape(x.shape, (x.shape[0] * x.shape[1], x.shape[2])))
-        return self.unary(pixels.then(shapes.Transpose(pixels.shape, (1, 0))), Max(), name, reduces=True)
+        return pixels.then(shapes.Transpose(pixels.shape, (1, 0)))
+
+    def normalize(self, x, name, epsilon, per_sample):
+        """`(x - mean) / sqrt(variance + epsilon)` over the last axis of per-sample `x` (a
+        layer normalisation: statistics per sample), or over the batch and every axis but the
+        last (a batch normalisation: one per channel). The statistics are the batch's, held
+        constant while its sweeps run (`<name>/mean`, `<name>/inverse_std`); each entry is
+        then an affine map of `x`, projected onto exactly."""
+        if not x.per_sample or not x.shape:
+            raise ValueError(f"{name}: normalisation reads per-sample arrays, got shape {x.shape}.")
+        rank = len(x.shape)
+        axes = (-1,) if per_sample else tuple(range(rank))  # of the batch-including array
+        shape = x.shape[:-1] if per_sample else x.shape[-1:]
+        statistics = []
+        for kind in ("mean", "inverse_std"):
+            variable = f"{name}/{kind}"
+            self._variables[variable] = Variable(variable, shape, STATISTIC)
+            self._statistics[variable] = Statistic(x.sources[0], kind, axes, epsilon)
+            statistics.append(Operand((variable,), shape, per_sample))
+        if len(x.sources) != 1 or x.transform is not None:
+            raise ValueError(f"{name}: normalisation reads a variable as is, not a view of {x.sources}.")
+        expand = (rank,) if per_sample else tuple(range(rank))
+        out = self._variable(name, x.shape, STATE)
+        ports = [statistic.port(expand=expand) for statistic in statistics]
+        self._nodes.append(AffineNode(name, x.port(), *ports, out.sources[0]))
+        return out
+
+    def scale_and_shift(self, x, name, scale=True, center=True):
+        """`x * gamma + beta` with `gamma` and `beta` (`<name>/gamma`, `<name>/beta`) over the
+        last axis, either left out: a product node per entry, then a sum node."""
+        if scale:
+            gamma = self.parameter(f"{name}/gamma", x.shape[-1:], "ones")
+            x = self.multiply(x, gamma, f"{name}/scaled" if center else name)
+        if center:
+            x = self.add([x, self.parameter(f"{name}/beta", x.shape[-1:])], name)
+        return x
+
+    def stack(self, terms, name, primitive):
+        """`out = primitive(terms stacked on a last axis)` for per-sample terms of one shape
+        (`Max` or `Min` of the terms, entry by entry)."""
+        if any(not term.per_sample or term.shape != terms[0].shape for term in terms):
+            raise ValueError(f"{name}: expected per-sample terms of one shape, got {[t.shape for t in terms]}.")
+        out = self._variable(name, terms[0].shape, STATE)
+        self._nodes.append(StackNode(name, [term.port() for term in terms], out.sources[0], primitive))
+        return out
+
+    def multiply(self, a, b, name):
+        """`out = a * b` entry by entry: `a` per-sample, `b` per-sample of the same shape or a
+        parameter matching `a`'s trailing axes (broadcast over the rest)."""
+        lead = len(a.shape) - len(b.shape)
+        if not a.per_sample or (b.per_sample and b.shape != a.shape) or lead < 0 or a.shape[lead:] != b.shape:
+            raise ValueError(f"{name}: cannot multiply shapes {a.shape} and {b.shape} entry by entry.")
+        out = self._variable(name, a.shape, STATE)
+        b_port = b.port(expand=() if b.per_sample else tuple(range(lead + 1)))
+        self._nodes.append(ProductNode(name, a.port(), b_port, out.sources[0]))
+        return out
 
     def embedding(self, ids, vocabulary, dim, name):
         """Rows of a `[vocabulary, dim]` table looked up by integer ids (an input): a dot node per
@@ -192,9 +271,10 @@ class GraphBuilder:
         table = self.parameter(f"{name}/embeddings", (vocabulary, dim), "uniform")
         return self.dot(ids.then(shapes.OneHot(ids.shape, vocabulary)), table, name)
 
-    def simple_rnn(self, x, units, name, use_bias=True, return_sequences=False):
-        """A ReLU recurrent layer unrolled over the time axis of per-sample sequences `[T, F]`:
-        `h[t] = relu(x[t] @ kernel + h[t-1] @ recurrent_kernel + bias)` from `h[-1] = 0`.
+    def simple_rnn(self, x, units, name, activation="relu", use_bias=True, return_sequences=False):
+        """A recurrent layer unrolled over the time axis of per-sample sequences `[T, F]`:
+        `h[t] = f(x[t] @ kernel + h[t-1] @ recurrent_kernel + bias)` from `h[-1] = 0`, `f` the
+        `activation` (None, "relu" or an activation primitive).
 
         Every step reads the same parameters `<name>/kernel`, `<name>/recurrent_kernel` and
         `<name>/bias`; the result is the last state, or every state `[T, units]`.
@@ -213,7 +293,7 @@ class GraphBuilder:
                 terms.append(self.dot(states[-1], recurrent, f"{name}/recurrent_{t}"))
             if bias is not None:
                 terms.append(bias)
-            states.append(self.add(terms, f"{name}/state_{t}", relu=True))
+            states.append(self.add(terms, f"{name}/state_{t}", activation=activation))
         if not return_sequences:
             return states[-1]
         return self.concatenate([self.reshape(h, (1, units)) for h in states], axis=-2)
@@ -247,7 +327,16 @@ class GraphBuilder:
     def build(self):
         if not self._constraints:
             raise ValueError("The graph has no constrained output; call constrain() first.")
-        return ConstraintGraph(self._variables, self._nodes, self._constraints)
+        return ConstraintGraph(self._variables, self._nodes, self._constraints, self._statistics)
+
+
+def _activation(activation, name):
+    """None for the identity, "relu", or an activation primitive, checked."""
+    if isinstance(activation, Primitive):
+        return activation
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"{name}: activation {activation!r} is not one of {ACTIVATIONS} or a primitive.")
+    return None if activation == "linear" else activation
 
 
 def _check_vector(x, what):

@@ -25,6 +25,7 @@ def _orthogonal(rng, shape):
 
 INITIALIZERS = {
     "zeros": lambda rng, shape: np.zeros(shape),
+    "ones": lambda rng, shape: np.ones(shape),
     "glorot_uniform": _glorot_uniform,
     "orthogonal": _orthogonal,
     "uniform": lambda rng, shape: rng.uniform(-0.05, 0.05, size=shape),  # Keras's Embedding default
@@ -45,10 +46,11 @@ class ConstraintGraph:
     >>> parameters, residuals = graph.update(solver, parameters, {"x": x}, {"logits": y})
     """
 
-    def __init__(self, variables, nodes, constraints):
+    def __init__(self, variables, nodes, constraints, statistics=None):
         self.variables = dict(variables)
         self.nodes = list(nodes)
         self.constraints = dict(constraints)
+        self.statistics = dict(statistics or {})  # {STATISTIC variable: its Statistic}
         self.readers = collections.defaultdict(list)
         for node in self.nodes:
             for key, port in node.ports.items():
@@ -67,8 +69,9 @@ class ConstraintGraph:
     def input_names(self):
         return [name for name, var in self.variables.items() if var.kind == INPUT]
 
-    def forward(self, parameters, inputs):
-        """Every variable's value from a forward pass: `{name: tensor}`."""
+    def forward(self, parameters, inputs, cross_replica_sum=None):
+        """Every variable's value from a forward pass: `{name: tensor}`, the statistics of
+        the batch included (over every replica's share, summed by `cross_replica_sum`)."""
         missing = [n for n in self.parameter_names if n not in parameters] + [
             n for n in self.input_names if n not in inputs
         ]
@@ -76,10 +79,14 @@ class ConstraintGraph:
             raise KeyError(f"No value given for {missing}.")
         values = {**parameters, **inputs}
         for node in self.nodes:
+            for port in node.ports.values():
+                for name in port.sources:
+                    if name in self.statistics and name not in values:
+                        values[name] = _statistic(self.statistics[name], values, cross_replica_sum)
             values[node.output] = node.forward(node.views(values, with_output=False))
         return values
 
-    def bind(self, parameters, inputs, labels, cross_replica_sum=None, fixed=(), factored=False):
+    def bind(self, parameters, inputs, labels, cross_replica_sum=None, fixed=(), factored=False, weights=None):
         """The feasibility problem of one batch, starting from a forward pass.
 
         Parameters named in `fixed` (frozen layers) are pinned to their values like inputs.
@@ -87,15 +94,16 @@ class ConstraintGraph:
         value; the value given is its latent (see `FeasibilityProblem.parameters`).
         `factored=True` holds the copies factored (`FactoredCopies`): for solvers that
         `factors` accepts, the same iterates at the cost of a few matrix products.
+        `weights` gives per-sample weights of constrained outputs (`OutputConstraint.project`).
         """
         unknown = set(labels) - set(self.constraints)
         if unknown or len(labels) != len(self.constraints):
             raise KeyError(f"Labels must be given for exactly the constrained outputs {list(self.constraints)}.")
         restricted = {name: value for name, value in parameters.items() if self.variables[name].values is not None}
         allowed = {name: self.variables[name].values.project(value) for name, value in restricted.items()}
-        values = self.forward({**parameters, **allowed}, inputs)
+        values = self.forward({**parameters, **allowed}, inputs, cross_replica_sum)
         layout = FACTORED_COPIES if factored else ALL_COPIES
-        return FeasibilityProblem(self, values, inputs, labels, cross_replica_sum, fixed, restricted, layout)
+        return FeasibilityProblem(self, values, inputs, labels, cross_replica_sum, fixed, restricted, layout, weights)
 
     def update(self, solver, parameters, inputs, labels, cross_replica_sum=None, fixed=()):
         """One projection update for a batch: the solver's sweeps from a forward pass, then
@@ -172,3 +180,24 @@ class ConstraintGraph:
         lines += [f"  {node!r}" for node in self.nodes]
         lines += [f"  {name} in {constraint!r}" for name, constraint in self.constraints.items()]
         return "\n".join(lines)
+
+
+def _statistic(statistic, values, cross_replica_sum):
+    """The value of a `Statistic`: two passes (the mean, then the mean squared deviation), each
+    summed over the replicas when it is one of the whole batch."""
+    x = values[statistic.source]
+
+    def mean_over_axes(tensor):
+        if not statistic.across_batch:
+            return tf.reduce_mean(tensor, axis=statistic.axes)
+        total = tf.reduce_sum(tensor, axis=statistic.axes)
+        count = tf.cast(tf.size(tensor) // tf.size(total), tensor.dtype)
+        if cross_replica_sum is not None:
+            total, count = cross_replica_sum((total, count))
+        return total / tf.maximum(count, 1.0)
+
+    mean = mean_over_axes(x)
+    if statistic.kind == "mean":
+        return mean
+    deviation = x - (mean if statistic.across_batch else tf.expand_dims(mean, -1))
+    return tf.math.rsqrt(mean_over_axes(tf.square(deviation)) + statistic.epsilon)

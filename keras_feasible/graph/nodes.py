@@ -4,7 +4,7 @@ import tensorflow as tf
 
 from keras_feasible.graph.layouts import Along
 from keras_feasible.graph.variables import Port
-from keras_feasible.projections import Dot, Sum, SumRelu
+from keras_feasible.projections import Dot, Sum, SumActivation, SumRelu
 
 OUTPUT = "output"
 
@@ -163,22 +163,90 @@ def _partner(key):
 
 
 class SumNode(Node):
-    """`out = sum of the terms`, optionally through a ReLU (a Dense unit's bias and activation)."""
+    """`out = sum of the terms` (weighted by constant `coefficients` if given), optionally
+    through an `activation`: "relu" or an activation primitive (`PiecewiseLinear`,
+    `Smooth`). A Dense unit's bias and activation, an `Add` or `Subtract` layer, an average."""
 
-    def __init__(self, name, terms, output, relu=False):
+    def __init__(self, name, terms, output, activation=None, coefficients=None):
         super().__init__(name, {f"term{i}": port for i, port in enumerate(terms)}, output)
-        self.relu = relu
-        self.primitive = SumRelu() if relu else Sum()
+        if coefficients is not None and activation is not None:
+            raise ValueError(f"{name}: a weighted sum takes no activation.")
+        self.activation = activation
+        self.coefficients = coefficients
+        if activation == "relu":
+            self.primitive = SumRelu()
+        elif activation is None:
+            self.primitive = Sum(coefficients)
+        else:
+            self.primitive = SumActivation(activation)
         self._terms = [f"term{i}" for i in range(len(terms))]
 
     def forward(self, views):
-        total = sum(views[key] for key in self._terms[1:]) + views[self._terms[0]]  # broadcasts, unlike add_n
-        return tf.nn.relu(total) if self.relu else total
+        weights = self.coefficients or [1.0] * len(self._terms)
+        terms = [views[key] if c == 1.0 else c * views[key] for key, c in zip(self._terms, weights)]
+        total = sum(terms[1:]) + terms[0]  # broadcasts, unlike add_n
+        if self.activation is None:
+            return total
+        return tf.nn.relu(total) if self.activation == "relu" else self.activation.forward(total)
 
     def project(self, copies, constants=None):
         stacked = tf.stack([copies[key] for key in self._terms], axis=-1)
         terms, out = self.primitive.project(stacked, copies[OUTPUT])
         return {**dict(zip(self._terms, tf.unstack(terms, axis=-1))), OUTPUT: out}
+
+
+class AffineNode(Node):
+    """`out = (x - mean) * inverse_std` entry by entry, the statistics constants of the batch
+    (a normalisation): each entry's graph is a line, `out = s x + d`, projected onto exactly."""
+
+    constant_arguments = ("mean", "inverse_std")
+
+    def __init__(self, name, x, mean, inverse_std, output):
+        super().__init__(name, {"x": x, "mean": mean, "inverse_std": inverse_std}, output)
+
+    def forward(self, views):
+        mean, inverse_std = (self.ports[key].expanded(views[key]) for key in ("mean", "inverse_std"))
+        return (views["x"] - mean) * inverse_std
+
+    def project(self, copies, constants=None):
+        x, out, scale = copies["x"], copies[OUTPUT], constants["inverse_std"]
+        t = (out - (x - constants["mean"]) * scale) / (1.0 + tf.square(scale))
+        return {"x": x + scale * t, OUTPUT: out - t}
+
+
+class StackNode(Node):
+    """`out = primitive(terms stacked on a last axis)`, terms of one shape: the elementwise
+    max (`Max`) or min (`Min`) of a `Maximum` or `Minimum` layer."""
+
+    def __init__(self, name, terms, output, primitive):
+        super().__init__(name, {f"term{i}": port for i, port in enumerate(terms)}, output)
+        self.primitive = primitive
+        self._terms = [f"term{i}" for i in range(len(terms))]
+
+    def forward(self, views):
+        return self.primitive.forward(tf.stack([views[key] for key in self._terms], axis=-1))
+
+    def project(self, copies, constants=None):
+        stacked = tf.stack([copies[key] for key in self._terms], axis=-1)
+        terms, out = self.primitive.project(stacked, copies[OUTPUT])
+        return {**dict(zip(self._terms, tf.unstack(terms, axis=-1))), OUTPUT: out}
+
+
+class ProductNode(Node):
+    """`out = a * b` entry by entry (a `Multiply` layer, a scale such as normalisation's
+    `gamma`): each entry a dot product of length one, projected by `Dot`. `b` may be a
+    parameter broadcast over the leading axes."""
+
+    def __init__(self, name, a, b, output):
+        super().__init__(name, {"a": a, "b": b}, output)
+        self.primitive = Dot()
+
+    def forward(self, views):
+        return views["a"] * views["b"]
+
+    def project(self, copies, constants=None):
+        a, b, out = self.primitive.project(copies["a"][..., None], copies["b"][..., None], copies[OUTPUT])
+        return {"a": a[..., 0], "b": b[..., 0], OUTPUT: out}
 
 
 class UnaryNode(Node):

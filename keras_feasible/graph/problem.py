@@ -41,7 +41,9 @@ class FeasibilityProblem:
     every copy at consensus.
     """
 
-    def __init__(self, graph, values, inputs, labels, cross_replica_sum=None, fixed=(), latent=None, layout=None):
+    def __init__(
+        self, graph, values, inputs, labels, cross_replica_sum=None, fixed=(), latent=None, layout=None, weights=None
+    ):
         unknown = set(fixed) - set(graph.parameter_names)
         if unknown:
             raise KeyError(f"Only parameters can be fixed; {sorted(unknown)} are not parameters.")
@@ -49,8 +51,11 @@ class FeasibilityProblem:
         self.values = values
         self.inputs = inputs
         self.labels = labels
-        # Inputs and fixed parameters keep their values: their copies are never averaged.
-        self.pinned = {**inputs, **{name: values[name] for name in fixed}}
+        self.weights = dict(weights or {})  # per-sample weights of constrained outputs
+        # Inputs, fixed parameters and the batch's statistics keep their values: their copies
+        # are never averaged.
+        statistics = {name: values[name] for name in graph.statistics}
+        self.pinned = {**inputs, **{name: values[name] for name in fixed}, **statistics}
         self.latent = dict(latent or {})
         self.layout = layout or ALL_COPIES
         self._cross_replica_sum = cross_replica_sum or (lambda x: x)
@@ -136,7 +141,7 @@ class FeasibilityProblem:
             # Entries no operation reads (e.g. outside every slice) keep their value.
             value = tf.where(count > 0, totals[name] / tf.maximum(count, 1.0), self.values[name])
             if name in self.graph.constraints:
-                value = self.graph.constraints[name].project(value, self.labels[name])
+                value = self.graph.constraints[name].project(value, self.labels[name], self.weights.get(name))
             if restrict and self.graph.variables[name].values is not None:
                 value = self.graph.variables[name].values.project(value)
             values[name] = value

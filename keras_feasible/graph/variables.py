@@ -7,6 +7,7 @@ import tensorflow as tf
 PARAMETER = "parameter"  # one value shared by every sample: a weight or bias
 STATE = "state"  # one value per sample: an activation, a pre-activation, the output
 INPUT = "input"  # one value per sample, pinned to the data
+STATISTIC = "statistic"  # a statistic of the batch (a normalisation's mean), pinned while it is swept
 
 
 @dataclasses.dataclass(frozen=True)
@@ -24,6 +25,23 @@ class Variable:
     kind: str
     initializer: str = "zeros"
     values: object = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Statistic:
+    """How a `STATISTIC` variable is computed from a forward pass: the `mean` or the
+    `inverse_std` (`1 / sqrt(variance + epsilon)`) of the `source` variable over `axes` of
+    its batch-including values. With the batch axis (0) among them it is a statistic of the
+    whole batch, summed over every data-parallel replica; without, one per sample."""
+
+    source: str
+    kind: str
+    axes: tuple
+    epsilon: float = 0.0
+
+    @property
+    def across_batch(self):
+        return 0 in self.axes
 
 
 @dataclasses.dataclass(frozen=True)

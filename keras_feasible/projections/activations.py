@@ -1,4 +1,5 @@
-"""Activation primitives: sum + ReLU, and the piecewise-constant family (quantize, sign, step)."""
+"""Activation primitives: sum + ReLU, sum + any activation, and the piecewise-constant family
+(quantize, sign, step). The piecewise-linear and smooth activations live in their own modules."""
 
 import numpy as np
 import tensorflow as tf
@@ -36,6 +37,36 @@ class SumRelu(Primitive):
         active = (active_y >= 0.0) & (active_cost <= inactive_cost)
         shift = tf.where(active, d, -excess / k)
         return terms + shift[..., None], tf.where(active, active_y, tf.zeros_like(y))
+
+
+class SumActivation(Primitive):
+    """`y = f(sum_k x[..., k])` for an activation `f` whose projection takes a metric weight
+    (`PiecewiseLinear`, `Smooth`): a Dense unit's bias and activation in one node.
+
+    For a given sum `s`, the nearest terms shift all alike by `(s - s0) / k` at a cost of
+    `(s - s0)^2 / k`; so the nearest point is `f`'s projection in the metric
+    `(s - s0)^2 / k + (y - y0)^2`, the terms shifted to its `s`.
+
+    Args:
+        activation: the activation primitive.
+
+    Example:
+
+    >>> unit = SumActivation(smooth.TANH)
+    >>> terms, y = unit.project(tf.constant([[0.3, -0.1]]), tf.constant([0.9]))
+    """
+
+    def __init__(self, activation):
+        self.activation = activation
+
+    def forward(self, terms):
+        return self.activation.forward(tf.reduce_sum(terms, axis=-1))
+
+    def project(self, terms, y):
+        k = tf.cast(tf.shape(terms)[-1], terms.dtype)
+        start = tf.reduce_sum(terms, axis=-1)
+        total, y = self.activation.project(start, y, weight=1.0 / k)
+        return terms + ((total - start) / k)[..., None], y
 
 
 class PiecewiseConstant(Primitive):

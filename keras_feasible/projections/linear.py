@@ -11,19 +11,38 @@ _MULTIPLIER_BOUND = 1.0 - 1e-6
 
 
 class Sum(Primitive):
-    """`y = sum_k x[..., k]`: the terms stacked on the last axis.
+    """`y = sum_k c_k x[..., k]`: the terms stacked on the last axis, weighted by constant
+    `coefficients` (all ones by default: a plain sum).
 
-    The graph is a hyperplane with normal (1, ..., 1, -1): every term moves by
-    t = (y - sum x) / (k + 1) and the output by -t.
+    The graph is a hyperplane with normal (c, -1): every term moves by `c_k t` and the
+    output by `-t`, with `t = (y - sum c x) / (1 + |c|^2)`.
+
+    Args:
+        coefficients: one number per term, or None for ones (`Subtract` is (1, -1), an
+            average of n terms n times 1/n).
+
+    Example:
+
+    >>> difference = Sum(coefficients=(1.0, -1.0))
+    >>> terms, y = difference.project(tf.constant([[3.0, 1.0]]), tf.constant([0.0]))
     """
 
+    def __init__(self, coefficients=None):
+        self.coefficients = None if coefficients is None else tuple(float(c) for c in coefficients)
+
     def forward(self, terms):
-        return tf.reduce_sum(terms, axis=-1)
+        if self.coefficients is None:
+            return tf.reduce_sum(terms, axis=-1)
+        return tf.reduce_sum(terms * tf.constant(self.coefficients, terms.dtype), axis=-1)
 
     def project(self, terms, total):
-        k = tf.cast(tf.shape(terms)[-1], terms.dtype)
-        t = (total - tf.reduce_sum(terms, axis=-1)) / (k + 1.0)
-        return terms + t[..., None], total - t
+        if self.coefficients is None:
+            k = tf.cast(tf.shape(terms)[-1], terms.dtype)
+            t = (total - tf.reduce_sum(terms, axis=-1)) / (k + 1.0)
+            return terms + t[..., None], total - t
+        coefficients = tf.constant(self.coefficients, terms.dtype)
+        t = (total - self.forward(terms)) / (1.0 + sum(c * c for c in self.coefficients))
+        return terms + coefficients * t[..., None], total - t
 
 
 class Dot(Primitive):

@@ -1,17 +1,25 @@
 """Output constraints: how the labels enter the feasibility problem.
 
-Each acts on the network's output (logits, shape `[..., classes]` or any shape for squared
-error) given the target (one-hot rows, or integer class ids for the classifiers):
+Each acts on the network's output (logits, shape `[..., classes]`, or values for the
+regression losses) given the target (one-hot rows or integer class ids for the
+classifiers, values shaped like the output for the others):
 
-* `Margin` is a set (true-class logit >= `on`, the others <= `off`); `project` is the
+* `Margin`, `Hinge` and `CategoricalHinge` are sets (the loss's zero set); `project` is the
   exact projection onto it.
-* `CrossEntropy` and `SquaredError` are losses; `project` is their proximal step
-  `argmin_x step * loss(x, target) + |x - logits|^2 / 2`, which takes the projection's
-  place in the sweeps.
+* `CrossEntropy`, `BinaryCrossEntropy`, `SquaredError`, `Huber` and `AbsoluteError` are
+  losses; `project` is their proximal step `argmin_x step * loss(x, target) + |x - logits|^2
+  / 2`, which takes the projection's place in the sweeps.
+
+`project(logits, target, weight)` takes per-sample weights (shaped like the target's class
+ids, or `[batch]`): a proximal step's size is multiplied by the weight, which keeps it exact
+for the weighted loss, and a set holds only where the weight is positive (a sample of weight
+0 leaves its output free).
 """
 
 import numpy as np
 import tensorflow as tf
+
+from keras_feasible.projections.pooling import Max
 
 
 def one_hot(target, logits):
@@ -32,10 +40,35 @@ def one_hot(target, logits):
     return tf.cast(target, logits.dtype)
 
 
-class OutputConstraint:
-    """Base class: `project(logits, target)` moves the output towards the labels."""
+def values_of(target, output):
+    """Regression targets shaped like the output: `[batch]` targets for a `[batch, 1]` output
+    (as Keras takes them) gain the trailing axis."""
+    target = tf.cast(target, output.dtype)
+    if target.shape.rank == output.shape.rank - 1:
+        target = target[..., None]
+    return tf.broadcast_to(target, tf.shape(output))
 
-    def project(self, logits, target):
+
+def per_entry(weight, output):
+    """Per-sample weights broadcast over an output's entries, or None for no weights."""
+    if weight is None:
+        return None
+    weight = tf.cast(weight, output.dtype)
+    while weight.shape.rank < output.shape.rank:
+        weight = weight[..., None]
+    return tf.broadcast_to(weight, tf.shape(output))
+
+
+class OutputConstraint:
+    """Base class: `project(logits, target, weight=None)` moves the output towards the labels.
+
+    `final` names the activation whose logits a loss on probabilities constrains
+    ("softmax" for the cross-entropy, "sigmoid" for the binary one), None for the others.
+    """
+
+    final = None
+
+    def project(self, logits, target, weight=None):
         raise NotImplementedError
 
     def violation(self, logits, target):
@@ -66,9 +99,11 @@ class Margin(OutputConstraint):
         self.on = float(on)
         self.off = float(off)
 
-    def project(self, logits, target):
+    def project(self, logits, target, weight=None):
         true_class = one_hot(target, logits) > 0.5
-        return tf.where(true_class, tf.maximum(logits, self.on), tf.minimum(logits, self.off))
+        return _where_weighted(
+            weight, tf.where(true_class, tf.maximum(logits, self.on), tf.minimum(logits, self.off)), logits
+        )
 
 
 class CrossEntropy(OutputConstraint):
@@ -84,6 +119,8 @@ class CrossEntropy(OutputConstraint):
     about 200 in size (`tools/inner_solves.py` prints the table).
     """
 
+    final = "softmax"
+
     def __init__(self, step=5.0, newton_steps=16):
         if step <= 0 or newton_steps < 1:
             raise ValueError(f"CrossEntropy needs step > 0 and newton_steps >= 1; got {step}, {newton_steps}.")
@@ -94,26 +131,28 @@ class CrossEntropy(OutputConstraint):
         """A loss has no set to lie in: a sample misses when its top logit is not the target's."""
         return tf.not_equal(tf.argmax(logits, axis=-1), tf.argmax(one_hot(target, logits), axis=-1))
 
-    def _objective(self, x, logits, target):
-        return 0.5 * tf.reduce_sum(tf.square(x - logits), -1) + self.step * (
+    def _objective(self, x, logits, target, step):
+        return 0.5 * tf.reduce_sum(tf.square(x - logits), -1) + step * (
             tf.reduce_logsumexp(x, -1) - tf.reduce_sum(target * x, -1)
         )
 
-    def project(self, logits, target):
+    def project(self, logits, target, weight=None):
         target = one_hot(target, logits)
+        step = _step(self.step, weight, logits)
         lengths = tf.constant(0.5 ** np.arange(8), logits.dtype)[:, None]
         x = logits
         for _ in range(self.newton_steps):
             p = tf.nn.softmax(x, axis=-1)
-            gradient = x - logits + self.step * (p - target)
-            diagonal = 1.0 + self.step * p
+            gradient = x - logits + step * (p - target)
+            diagonal = 1.0 + step * p
             p_scaled = p / diagonal
             # 1 - step * p.(p / diagonal) equals sum(p / diagonal) since sum(p) = 1.
-            rank_one = self.step * p_scaled * tf.reduce_sum(p * gradient / diagonal, -1, keepdims=True)
+            rank_one = step * p_scaled * tf.reduce_sum(p * gradient / diagonal, -1, keepdims=True)
             direction = -(gradient / diagonal + rank_one / tf.reduce_sum(p_scaled, -1, keepdims=True))
             trials = x[..., None, :] + lengths * direction[..., None, :]
-            cost = self._objective(trials, logits[..., None, :], target[..., None, :])
-            current = self._objective(x, logits, target)[..., None]
+            per_trial = step if isinstance(step, float) else step[..., None, 0]
+            cost = self._objective(trials, logits[..., None, :], target[..., None, :], per_trial)
+            current = self._objective(x, logits, target, step if isinstance(step, float) else step[..., 0])[..., None]
             slope = tf.reduce_sum(gradient * direction, -1, keepdims=True)
             # Armijo with an allowance for rounding, below which phi is flat in float32.
             allowance = 8.0 * np.finfo(logits.dtype.as_numpy_dtype).eps * (1.0 + tf.abs(current))
@@ -135,6 +174,138 @@ class SquaredError(OutputConstraint):
             raise ValueError(f"SquaredError needs step > 0; got {step}.")
         self.step = float(step)
 
-    def project(self, logits, target):
-        target = tf.cast(target, logits.dtype)
-        return (logits + self.step * target) / (1.0 + self.step)
+    def project(self, logits, target, weight=None):
+        step = _step(self.step, weight, logits)
+        return (logits + step * values_of(target, logits)) / (1.0 + step)
+
+
+class BinaryCrossEntropy(OutputConstraint):
+    """Proximal step of the binary cross-entropy on logits, entry by entry: solves
+    `x = logits + step * (target - sigmoid(x))` (targets 0/1, or soft).
+
+    The minimiser of the strongly convex `phi(x) = (x - logits)^2 / 2 + step * (softplus(x) -
+    target x)`, entry by entry: each iteration takes the Newton direction and the longest of
+    the lengths 1, 1/2, ..., 1/128 that passes the Armijo test (evaluated at once), as
+    `CrossEntropy` does; plain Newton steps cycle once `step` is large. A sample misses when
+    a rounded probability differs from its target.
+
+    Args:
+        step: the proximal step's size, positive.
+        newton_steps: iterations of the solve.
+    """
+
+    final = "sigmoid"
+
+    def __init__(self, step=5.0, newton_steps=16):
+        if step <= 0 or newton_steps < 1:
+            raise ValueError(f"BinaryCrossEntropy needs step > 0 and newton_steps >= 1; got {step}, {newton_steps}.")
+        self.step = float(step)
+        self.newton_steps = int(newton_steps)
+
+    def violated(self, logits, target):
+        return tf.reduce_any(tf.not_equal(logits >= 0.0, values_of(target, logits) >= 0.5), axis=-1)
+
+    def project(self, logits, target, weight=None):
+        target = values_of(target, logits)
+        step = _step(self.step, weight, logits)
+        lengths = tf.constant(0.5 ** np.arange(8), logits.dtype)
+
+        def phi(x, logits, target, step):
+            return 0.5 * tf.square(x - logits) + step * (tf.nn.softplus(x) - target * x)
+
+        x = logits
+        for _ in range(self.newton_steps):
+            p = tf.sigmoid(x)
+            gradient = x - logits + step * (p - target)
+            direction = -gradient / (1.0 + step * p * (1.0 - p))
+            trials = x[..., None] + lengths * direction[..., None]
+            expand = (lambda v: v) if isinstance(step, float) else (lambda v: v[..., None])
+            cost = phi(trials, logits[..., None], target[..., None], expand(step))
+            current = phi(x, logits, target, step)[..., None]
+            # Armijo with an allowance for rounding, below which phi is flat in float32.
+            allowance = 8.0 * np.finfo(logits.dtype.as_numpy_dtype).eps * (1.0 + tf.abs(current))
+            accepted = cost <= current + 1e-4 * lengths * (gradient * direction)[..., None] + allowance
+            best = tf.where(
+                tf.reduce_any(accepted, -1),
+                tf.argmax(tf.cast(accepted, tf.int32), -1, output_type=tf.int32),
+                tf.argmin(cost, -1, output_type=tf.int32),
+            )
+            x = tf.gather(trials, best, batch_dims=len(best.shape))
+        return x
+
+
+class Hinge(OutputConstraint):
+    """The zero set of Keras's `Hinge` and `SquaredHinge`: every `target * x >= 1`, targets
+    -1/1 (0/1 labels are read as -1/1, as Keras does). A box: each output moves to its
+    target's side, `x' = target * max(target * x, 1)`."""
+
+    def project(self, logits, target, weight=None):
+        signs = _signs(values_of(target, logits))
+        return _where_weighted(weight, signs * tf.maximum(signs * logits, 1.0), logits)
+
+
+class CategoricalHinge(OutputConstraint):
+    """The zero set of Keras's `CategoricalHinge`: the true-class logit at least 1 above every
+    other. Projecting onto `{max of the others <= true logit - 1}` is projecting onto the
+    graph of `max` when it is violated (`Max.project` of the others against the true logit
+    less 1): the top others and the lowered target meet at their mean."""
+
+    def project(self, logits, target, weight=None):
+        true_class = one_hot(target, logits) > 0.5
+        true_logit = tf.reduce_sum(tf.where(true_class, logits, 0.0), axis=-1)
+        others = tf.where(true_class, tf.constant(-np.inf, logits.dtype), logits)
+        lowered, level = Max().project(others, true_logit - 1.0)
+        inside = tf.reduce_max(others, axis=-1) <= true_logit - 1.0
+        moved = tf.where(true_class, (level + 1.0)[..., None], lowered)
+        return _where_weighted(weight, tf.where(inside[..., None], logits, moved), logits)
+
+
+class Huber(OutputConstraint):
+    """Proximal step of Keras's `Huber(delta)` loss on values: quadratic within `delta` of the
+    target, linear beyond. With `r = logits - target`: `target + r / (1 + step)` while
+    `|r| <= delta (1 + step)`, else `logits - step * delta * sign(r)`."""
+
+    def __init__(self, delta=1.0, step=1.0):
+        if delta <= 0 or step <= 0:
+            raise ValueError(f"Huber needs delta > 0 and step > 0; got {delta}, {step}.")
+        self.delta, self.step = float(delta), float(step)
+
+    def project(self, logits, target, weight=None):
+        target = values_of(target, logits)
+        step = _step(self.step, weight, logits)
+        residual = logits - target
+        inside = tf.abs(residual) <= self.delta * (1.0 + step)
+        return tf.where(inside, target + residual / (1.0 + step), logits - step * self.delta * tf.sign(residual))
+
+
+class AbsoluteError(OutputConstraint):
+    """Proximal step of the absolute error on values (Keras's `MeanAbsoluteError`): soft
+    thresholding, `target + sign(r) max(|r| - step, 0)` with `r = logits - target`."""
+
+    def __init__(self, step=1.0):
+        if step <= 0:
+            raise ValueError(f"AbsoluteError needs step > 0; got {step}.")
+        self.step = float(step)
+
+    def project(self, logits, target, weight=None):
+        target = values_of(target, logits)
+        residual = logits - target
+        return target + tf.sign(residual) * tf.nn.relu(tf.abs(residual) - _step(self.step, weight, logits))
+
+
+def _step(step, weight, output):
+    """The proximal step's size per entry: `step` times the sample's weight."""
+    weights = per_entry(weight, output)
+    return step if weights is None else step * weights
+
+
+def _where_weighted(weight, moved, logits):
+    """`moved` where the sample's weight is positive (a set holds), `logits` where it is 0."""
+    weights = per_entry(weight, logits)
+    return moved if weights is None else tf.where(weights > 0.0, moved, logits)
+
+
+def _signs(target):
+    """Targets as -1/1: 0/1 labels are read as -1/1, as Keras's hinge losses read them."""
+    binary = tf.reduce_all((target == 0.0) | (target == 1.0))
+    return tf.where(binary, 2.0 * target - 1.0, tf.sign(target))

@@ -1,4 +1,4 @@
-"""The max primitive behind max pooling."""
+"""The max and min primitives behind max pooling and the Maximum and Minimum layers."""
 
 import tensorflow as tf
 
@@ -31,3 +31,14 @@ class Max(Primitive):
         argmax = tf.one_hot(tf.argmax(a, axis=-1), k, on_value=True, off_value=False)
         a_new = tf.where(argmax, v[..., None], tf.minimum(a, v[..., None]))
         return a_new, v
+
+
+class Min(Primitive):
+    """`y = min_k a[..., k]`: `Max` of the negated entries (negation is an isometry)."""
+
+    def forward(self, a):
+        return tf.reduce_min(a, axis=-1)
+
+    def project(self, a, y):
+        a_new, y_new = Max().project(-a, -y)
+        return -a_new, -y_new

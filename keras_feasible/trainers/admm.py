@@ -125,7 +125,8 @@ class ADMMPlan(Plan):
             self.sums.append(sums)
         self.tags = feasibility_tags(SWEEP_LOGS + tuple(f"{s.layer.name}/graph_gap" for s in stages))
 
-    def update(self, x, y, cross_replica_sum):
+    def update(self, x, y, cross_replica_sum, sample_weight=None):
+        self.refuse_sample_weights(sample_weight)
         reduce = cross_replica_sum or (lambda tree: tree)
         weights = [self._weights_of(stage) for stage in self.stages]
         a, z = self._forward(x, weights)

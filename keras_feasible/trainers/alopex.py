@@ -76,13 +76,13 @@ class AlopexPlan(WholeModelPlan):
         self.state.update(temperature=self.temperature, correlation_sum=self.correlation_sum)
         self.tags = {"temperature": "alopex/temperature"}
 
-    def update(self, x, y, cross_replica_sum):
+    def update(self, x, y, cross_replica_sum, sample_weight=None):
         trainer = self.optimizer
         values = [variable.value for variable in self.weights.values()]
         moves = [move.value for move in self.moves]
         before = [value - move for value, move in zip(values, moves)]
-        losses = self.sample_losses(x, y, values)
-        change = tf.reduce_sum(losses - self.sample_losses(x, y, before))
+        losses = self.sample_losses(x, y, values, sample_weight)
+        change = tf.reduce_sum(losses - self.sample_losses(x, y, before, sample_weight))
         change = global_mean(change, tf.size(losses), cross_replica_sum)
         step = tf.cast(trainer.iterations, tf.int32)
         correlations = [move * change for move in moves]

@@ -16,17 +16,17 @@ class WholeModelPlan(Plan):
     def __init__(self, trainer, model, loss):
         super().__init__(trainer)
         try:
-            _, from_logits = losses.output_constraint(loss)
+            constraint, from_logits = losses.output_constraint(loss)
         except ValueError:
-            from_logits = None  # a loss this package does not know: nothing to check
-        if from_logits is not None:
-            walk.check_output_activation(from_logits, walk.final_activation(model) == "softmax", model)
+            constraint = None  # a loss this package does not know: nothing to check
+        if constraint is not None:
+            walk.check_output_activation(constraint, from_logits, walk.final_activation(model), model)
         self.model, self.loss = model, keras.losses.get(loss)
         self.weights = {variable.path: variable for variable in model.trainable_variables}
         self.sizes = [variable.shape.num_elements() for variable in self.weights.values()]
 
-    def sample_losses(self, x, y, values):
-        return sample_losses(self.model, self.loss, x, y, values)
+    def sample_losses(self, x, y, values, sample_weight=None):
+        return sample_losses(self.model, self.loss, x, y, values, sample_weight)
 
     def unflatten(self, flat):
         """`flat`, `[..., all the weights' entries]` (one random draw for all of them), as
@@ -44,12 +44,18 @@ def per_sample(loss):
     return loss.call if isinstance(loss, keras.losses.Loss) else loss
 
 
-def sample_losses(model, loss, x, y, values):
+def sample_losses(model, loss, x, y, values, sample_weight=None):
     """Each sample's loss under `model` at the trainable weights `values` (the model's
-    own variables are left as they are)."""
+    own variables are left as they are), times its weight if given."""
     frozen = [variable.value for variable in model.non_trainable_variables]
     prediction, _ = model.stateless_call(values, frozen, x, training=False)
-    return per_sample(loss)(y, prediction)
+    losses = per_sample(loss)(y, prediction)
+    if sample_weight is None:
+        return losses
+    weight = tf.cast(sample_weight, losses.dtype)
+    while weight.shape.rank < losses.shape.rank:  # one weight a sample, per-step losses
+        weight = weight[..., None]
+    return losses * weight
 
 
 def global_mean(totals, samples, cross_replica_sum):

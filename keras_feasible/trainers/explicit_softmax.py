@@ -123,7 +123,7 @@ class ExplicitSoftmax(GradientFreeOptimizer):
                 f"ExplicitSoftmax solves for a softmax layer: compile with a cross-entropy loss, not {loss!r}."
             )
         layer, ends_in_softmax = _output_dense(model)
-        walk.check_output_activation(from_logits, ends_in_softmax, model)
+        walk.check_output_activation(constraint, from_logits, "softmax" if ends_in_softmax else None, model)
         return ExplicitSoftmaxPlan(self, model, layer)
 
     def get_config(self):
@@ -146,7 +146,8 @@ class ExplicitSoftmaxPlan(Plan):
         self.weights = dense_variables(self.layer)
         self.state = {"counts": self.counts, "totals": self.totals}
 
-    def update(self, x, y, cross_replica_sum):
+    def update(self, x, y, cross_replica_sum, sample_weight=None):
+        self.refuse_sample_weights(sample_weight)
         features = x if self.features is None else self.features(x, training=False)
         features = tf.cast(tf.nest.flatten(features)[0], tf.float32)
         message = f"ExplicitSoftmax needs non-negative inputs to {self.layer.name!r} (ReLU outputs, pixels)"

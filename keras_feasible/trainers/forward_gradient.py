@@ -9,16 +9,17 @@ from keras_feasible.trainers.evaluation import WholeModelPlan, global_mean, samp
 from keras_feasible.validation import positive_integer
 
 
-def directional_derivatives(model, loss, x, y, values, tangents):
+def directional_derivatives(model, loss, x, y, values, tangents, sample_weight=None):
     """`(loss value, [d_k])`: the mean loss of `model` on `(x, y)` at the trainable weights
     `values` and its derivative along each direction of `tangents` (a list of lists
     shaped like `values`), each from one forward-mode pass (`tf.autodiff.ForwardAccumulator`).
-    `loss` is a Keras loss (object or function); the mean is over these samples alone,
-    without the division by the replica count a Keras loss object makes under a strategy."""
+    `loss` is a Keras loss (object or function); the mean is over these samples alone (each
+    weighted by `sample_weight` if given), without the division by the replica count a Keras
+    loss object makes under a strategy."""
     value, derivatives = None, []
     for directions in tangents:
         with tf.autodiff.ForwardAccumulator(values, directions) as accumulator:
-            value = tf.reduce_mean(sample_losses(model, loss, x, y, values))
+            value = tf.reduce_mean(sample_losses(model, loss, x, y, values, sample_weight))
         derivatives.append(accumulator.jvp(value))
     return value, derivatives
 
@@ -86,10 +87,10 @@ class ForwardGradientPlan(WholeModelPlan):
             directions.append(self.unflatten(tf.random.stateless_normal([sum(self.sizes)], seed=seed)))
         return directions
 
-    def update(self, x, y, cross_replica_sum):
+    def update(self, x, y, cross_replica_sum, sample_weight=None):
         values = [tf.identity(variable.value) for variable in self.weights.values()]
         tangents = self.tangents(tf.cast(self.optimizer.iterations, tf.int32))
-        _, derivatives = directional_derivatives(self.model, self.loss, x, y, values, tangents)
+        _, derivatives = directional_derivatives(self.model, self.loss, x, y, values, tangents, sample_weight)
         samples = tf.cast(tf.shape(tf.nest.flatten(x)[0])[0], values[0].dtype)
         derivatives = global_mean([d * samples for d in derivatives], samples, cross_replica_sum)
         rate = self.optimizer.learning_rate / self.optimizer.directions

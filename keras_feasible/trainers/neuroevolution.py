@@ -86,7 +86,7 @@ class NeuroevolutionPlan(WholeModelPlan):
         self.state = {f"parents_{name}": stored for name, stored in zip(self.weights, self.parents)}
         self.tags = {"best_loss": "neuroevolution/best_loss", "median_loss": "neuroevolution/median_loss"}
 
-    def update(self, x, y, cross_replica_sum):
+    def update(self, x, y, cross_replica_sum, sample_weight=None):
         trainer = self.optimizer
         generation = tf.cast(trainer.iterations, tf.int32)
         values = [variable.value for variable in self.weights.values()]
@@ -95,7 +95,9 @@ class NeuroevolutionPlan(WholeModelPlan):
             for value, stored in zip(values, self.parents)
         ]
         population = self.generation(parents, generation)
-        totals = tf.vectorized_map(lambda individual: tf.reduce_sum(self.sample_losses(x, y, individual)), population)
+        totals = tf.vectorized_map(
+            lambda individual: tf.reduce_sum(self.sample_losses(x, y, individual, sample_weight)), population
+        )
         samples = tf.shape(tf.nest.flatten(y)[0])[0]
         losses = global_mean(totals, samples, cross_replica_sum)
         ranked = tf.argsort(losses, stable=True)

@@ -64,7 +64,7 @@ class RecLRA(GradientFreeOptimizer):
                 f"RecLRA aligns the logits: the last layer of {model.name!r} must be a Dense layer without "
                 f"activation, not {stages[-1].activation!r}."
             )
-        walk.check_output_activation(from_logits, False, model)
+        walk.check_output_activation(constraint, from_logits, None, model)
         return RecLRAPlan(self, stages, constraint)
 
     def get_config(self):
@@ -109,7 +109,8 @@ class RecLRAPlan(Plan):
         initializer = keras.initializers.RandomNormal(stddev=shape[0] ** -0.5, seed=trainer.seed * 1000 + index)
         return trainer.add_variable(shape, initializer=initializer, name=name)
 
-    def update(self, x, y, cross_replica_sum):
+    def update(self, x, y, cross_replica_sum, sample_weight=None):
+        self.refuse_sample_weights(sample_weight)
         trainer, last = self.optimizer, len(self.stages) - 1
         z, h = [tf.reshape(tf.cast(x, tf.float32), [tf.shape(x)[0], -1])], []
         for stage in self.stages:

@@ -221,8 +221,9 @@ def test_builder_errors_name_the_culprit():
         builder.input("x", (3,))
     with pytest.raises(ValueError, match="tanh"):
         builder.dense(x, 2, "bad", activation="tanh")
-    with pytest.raises(ValueError, match="flatten first"):
-        builder.dense(builder.reshape(x, (3, 1)), 2, "needs_flat")
+    with pytest.raises(ValueError, match="per-sample arrays"):
+        builder.dense(builder.parameter("p", (3,)), 2, "on_a_parameter")
+    assert builder.dense(builder.reshape(x, (3, 1)), 2, "on_the_last_axis").shape == (3, 2)
     with pytest.raises(ValueError, match="per-sample variable produced by an operation"):
         builder.constrain(builder.concatenate([x, x]), projections.Margin())
     with pytest.raises(TypeError, match="OutputConstraint"):

@@ -178,12 +178,32 @@ def test_frozen_layers_keep_their_weights(digits):
     assert not np.allclose(weights_of(model.layers[-1])[0], weights_of(mlp().layers[-1])[0])
 
 
-def test_sample_and_class_weights_are_refused_with_a_clear_error(digits):
+def test_sample_weights_weigh_each_label_and_class_weights_become_sample_weights(digits):
+    """A sample of weight 0 leaves its output free, so its label cannot matter; weight 1 is
+    the unweighted update; and class weights are per-sample weights by class."""
     (x, y), _ = digits
-    with pytest.raises(ValueError, match="does not weight samples"):
-        fitted(mlp(), x[:256], y[:256], sample_weight=np.ones(256))
-    with pytest.raises(ValueError, match="does not weight samples"):
-        fitted(mlp(), x[:256], y[:256], class_weight={i: 1.0 for i in range(10)})
+    x, y = x[:256], y[:256]
+    shuffled = np.roll(y, 1)
+    ignored = np.where(np.arange(256) < 128, 1.0, 0.0)  # the second half's labels are ignored
+
+    def trained(labels, **weights):
+        return weights_of(fitted(mlp(), x, labels, solver=kf.DouglasRachford(sweeps=5), **weights)[0])
+
+    relabelled = np.where(np.arange(256) < 128, y, shuffled)
+    for a, b in zip(trained(y, sample_weight=ignored), trained(relabelled, sample_weight=ignored)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    for a, b in zip(trained(y, sample_weight=np.ones(256)), trained(y)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    by_class = {c: float(c % 2) for c in range(10)}  # odd classes only
+    for a, b in zip(trained(y, class_weight=by_class), trained(y, sample_weight=(y % 2).astype("float32"))):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert not all(np.allclose(a, b) for a, b in zip(trained(y, sample_weight=ignored), trained(y)))
+
+
+def test_a_trainer_that_weights_no_sample_refuses_weights_with_a_clear_error(digits):
+    (x, y), _ = digits
+    with pytest.raises(ValueError, match="ADMM does not weight samples"):
+        fitted(mlp(), x[:256], y[:256], solver=kf.ADMM(sweeps=1), sample_weight=np.ones(256))
 
 
 def test_stock_callbacks_work(digits, tmp_path):

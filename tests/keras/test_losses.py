@@ -48,6 +48,13 @@ def test_squared_error_reports_the_mean_squared_error(logits, rng):
         (keras.losses.SparseCategoricalCrossentropy(from_logits=True), projections.CrossEntropy(), True),
         ("mse", projections.SquaredError(), True),
         (keras.losses.MeanSquaredError(), projections.SquaredError(), True),
+        ("binary_crossentropy", projections.BinaryCrossEntropy(), False),
+        (keras.losses.BinaryCrossentropy(from_logits=True), projections.BinaryCrossEntropy(), True),
+        ("mae", projections.AbsoluteError(), True),
+        (keras.losses.Huber(delta=2.0), projections.Huber(delta=2.0), True),
+        ("hinge", projections.Hinge(), True),
+        (keras.losses.SquaredHinge(), projections.Hinge(), True),
+        ("categorical_hinge", projections.CategoricalHinge(), True),
     ],
 )
 def test_each_supported_loss_names_its_output_constraint(loss, constraint, from_logits):
@@ -55,7 +62,7 @@ def test_each_supported_loss_names_its_output_constraint(loss, constraint, from_
     assert repr(found) == repr(constraint) and logits_expected == from_logits
 
 
-@pytest.mark.parametrize("loss", ["hinge", keras.losses.Huber(), "binary_crossentropy"])
+@pytest.mark.parametrize("loss", ["poisson", keras.losses.KLDivergence(), "cosine_similarity"])
 def test_other_losses_are_refused_with_the_supported_list(loss):
     with pytest.raises(ValueError, match="Supported: keras_feasible.losses.Margin"):
         output_constraint(loss)

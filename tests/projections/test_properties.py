@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from keras_feasible import projections
+from keras_feasible.projections import piecewise_linear, smooth
 from keras_feasible.projections.linear import dot_multiplier
 from tests.helpers.checks import assert_close, flat_cases, squared_distance
 
@@ -104,7 +105,17 @@ def test_the_shared_dot_products_of_a_layer(data):
         assert_finite(*projections.Dot().project_shared(tf.constant(x), tf.constant(w), tf.constant(z), constant))
 
 
-@pytest.mark.parametrize("primitive", [projections.SumRelu(), projections.Sum(), projections.Max()], ids=repr)
+@pytest.mark.parametrize(
+    "primitive",
+    [
+        projections.SumRelu(),
+        projections.Sum(),
+        projections.Max(),
+        projections.SumActivation(smooth.TANH),
+        projections.SumActivation(piecewise_linear.leaky_relu()),
+    ],
+    ids=repr,
+)
 @PROPERTIES
 @given(query=queries([None]))
 def test_the_primitives_of_one_stacked_input(primitive, query):
@@ -113,7 +124,24 @@ def test_the_primitives_of_one_stacked_input(primitive, query):
 
 @pytest.mark.parametrize(
     "primitive",
-    [projections.Sign(), projections.Step(scale=2.0), projections.Quantize(levels=5)],
+    [
+        projections.Sign(),
+        projections.Step(scale=2.0),
+        projections.Quantize(levels=5),
+        piecewise_linear.leaky_relu(),
+        piecewise_linear.relu_like(max_value=4.0, negative_slope=0.1, threshold=1.0),
+        piecewise_linear.hard_sigmoid(),
+        piecewise_linear.hard_tanh(),
+        smooth.SIGMOID,
+        smooth.TANH,
+        smooth.SOFTPLUS,
+        smooth.SOFTSIGN,
+        smooth.elu(),
+        smooth.SELU,
+        smooth.SILU,
+        smooth.GELU,
+        smooth.MISH,
+    ],
     ids=repr,
 )
 @PROPERTIES
@@ -153,15 +181,26 @@ def test_rounding_to_a_finite_set(x):
 
 @pytest.mark.parametrize(
     "constraint",
-    [projections.Margin(), projections.CrossEntropy(), projections.SquaredError(step=2.0)],
+    [
+        projections.Margin(),
+        projections.CrossEntropy(),
+        projections.SquaredError(step=2.0),
+        projections.BinaryCrossEntropy(),
+        projections.Hinge(),
+        projections.CategoricalHinge(),
+        projections.Huber(),
+        projections.AbsoluteError(),
+    ],
     ids=lambda c: type(c).__name__,
 )
 @PROPERTIES
 @given(logits=arrays(st.tuples(st.integers(1, 4), st.integers(2, 6))), labels=st.data())
 def test_the_output_constraints(constraint, logits, labels):
     classes = labels.draw(hnp.arrays(np.int32, logits.shape[:1], elements=st.integers(0, logits.shape[1] - 1)))
-    target = classes if not isinstance(constraint, projections.SquaredError) else np.eye(logits.shape[1])[classes]
+    by_class = (projections.Margin, projections.CrossEntropy, projections.CategoricalHinge)
+    target = classes if isinstance(constraint, by_class) else np.eye(logits.shape[1], dtype=np.float32)[classes]
+    weight = labels.draw(hnp.arrays(np.float32, logits.shape[:1], elements=st.sampled_from([0.0, 0.5, 1.0, 3.0])))
     projected = np.asarray(constraint.project(tf.constant(logits), tf.constant(target)))
-    assert_finite(projected)
+    assert_finite(projected, constraint.project(tf.constant(logits), tf.constant(target), tf.constant(weight)))
     if measurable([logits]) and isinstance(constraint, projections.Margin):
         assert not np.asarray(constraint.violated(tf.constant(projected), tf.constant(target))).any()

@@ -1,0 +1,226 @@
+"""Smooth activations (sigmoid, tanh, softplus, softsign, elu, selu, silu, gelu, mish) and the
+global nearest point on their graphs."""
+
+import math
+
+import numpy as np
+import tensorflow as tf
+
+from keras_feasible.projections.base import Primitive
+from keras_feasible.projections.scaling import UNSCALED_UP_TO, power_of_two_above
+
+# Where the activations below bend (most of their curvature): cuts every half unit.
+BENDS = tuple(np.linspace(-8.0, 8.0, 33).tolist())
+
+
+class Smooth(Primitive):
+    """`y = f(x)` for a smooth activation, with the *global* nearest point on its graph.
+
+    The nearest point to `(x0, y0)` minimises `phi(x) = w (x - x0)^2 + (f(x) - y0)^2` (the
+    metric's `w` is `weight`, 1 for a plain projection; `1/k` projects the graph of
+    `f(x_1 + ... + x_k)`, see `SumActivation`). `phi` need not be convex, so no local
+    Newton step will do. The real line is split into pieces on which `f` is monotone and
+    twice differentiable (at `breaks`: critical points and kinks). On an increasing
+    piece, `phi'(x) = 2 w (x - x0) + 2 (f(x) - y0) f'(x)` has both terms of one sign unless
+    `x` lies between `x0` and where `f` reaches `y0`, and there `w |x - x0| <= |f(m) - y0| L`
+    (`m` the start clipped into the piece, `L` a bound of `|f'|`): a bracket holding every
+    stationary point of the piece, outside of which `phi` only grows (a decreasing piece is
+    the increasing one of `-f` with target `-y0`), narrowed by `bisections` steps towards
+    where `f` meets `y0`. Outside the region where `f` bends, `phi` is all but convex; so
+    each bracket is cut into `sub_brackets` equal parts, plus cuts at the `knots` spread
+    over that region. The `refined` lowest local minima of `phi` on the cuts are each
+    refined between their neighbouring cuts by a safeguarded Newton iteration on `phi'`
+    (bisecting when a step leaves them), and the point of least `phi` among the cuts and
+    refinements, over every piece, is the result. (`phi` of these activations has at
+    most three local minima.)
+
+    Args:
+        name: the activation's name.
+        function: `x -> (f(x), f'(x), f''(x))`, elementwise, finite for every finite `x`.
+        breaks: increasing points between the pieces.
+        directions: per piece, +1 where `f` increases and -1 where it decreases.
+        lipschitz: a bound of `|f'|` on the whole line.
+        knots: cuts spread over the region where `f` bends (most of its curvature).
+        sub_brackets: the equal parts each piece's bracket is cut into besides.
+        refined: how many of the lowest local minima on the cuts are refined.
+        newton_steps: iterations of the safeguarded Newton solve refining each.
+        bisections: steps of the bisection narrowing each bracket.
+
+    Example:
+
+    >>> x, y = TANH.project(tf.constant([0.3]), tf.constant([2.0]))   # y == tanh(x)
+    """
+
+    def __init__(
+        self,
+        name,
+        function,
+        breaks=(),
+        directions=None,
+        lipschitz=1.0,
+        knots=BENDS,
+        sub_brackets=8,
+        refined=3,
+        newton_steps=12,
+        bisections=24,
+    ):
+        self.name = name
+        self.function = function
+        self.breaks = tuple(float(b) for b in breaks)
+        self.directions = tuple(float(d) for d in (directions or [1.0] * (len(self.breaks) + 1)))
+        if len(self.directions) != len(self.breaks) + 1:
+            raise ValueError(f"{name}: {len(self.breaks)} breaks make {len(self.breaks) + 1} pieces, not {directions}.")
+        self.lipschitz = float(lipschitz)
+        self.sub_brackets = int(sub_brackets)
+        self.newton_steps = int(newton_steps)
+        self.bisections = int(bisections)
+        self.knots = tuple(float(k) for k in knots)
+        self.refined = int(refined)
+        edges = [-np.inf, *self.breaks, np.inf]
+        self._pieces = list(zip(edges[:-1], edges[1:]))
+
+    def forward(self, x):
+        return self.function(x)[0]
+
+    def project(self, x, y, weight=1.0):
+        dtype = x.dtype
+        weight = tf.broadcast_to(tf.cast(weight, dtype), tf.shape(x))[..., None, None]
+        x0, y0 = x[..., None, None], y[..., None, None]
+        brackets = [
+            self._bracket(x0[..., 0, :], y0[..., 0, :], weight[..., 0, :], piece, direction)
+            for piece, direction in zip(self._pieces, self.directions)
+        ]
+        lows = tf.stack([low for low, _ in brackets], axis=-2)  # [..., pieces, 1]
+        highs = tf.stack([high for _, high in brackets], axis=-2)
+        # Cuts spread over each bracket, and the knots where f bends that fall inside it; the
+        # others are spread over the bracket too, between the first cuts.
+        fractions = tf.constant(np.linspace(0.0, 1.0, self.sub_brackets + 1), dtype)
+        knots = tf.constant(self.knots, dtype)
+        between = tf.constant((np.arange(len(self.knots)) + 0.5) / len(self.knots), dtype)
+        knots = tf.where((knots > lows) & (knots < highs), knots, lows + (highs - lows) * between)
+        grid = tf.sort(tf.concat([lows + (highs - lows) * fractions, knots], axis=-1), axis=-1)
+        # Differences are squared after division by a power of two (exact), so nothing overflows.
+        scale = power_of_two_above(tf.maximum(tf.abs(x), tf.abs(y)) / UNSCALED_UP_TO)[..., None, None]
+        cost = self._cost(grid, x0, y0, weight, scale)
+        # The grid's local minima, lowest first: each is refined between its two neighbours.
+        beyond = tf.fill(tf.shape(cost[..., :1]), tf.constant(np.inf, dtype))
+        padded = tf.concat([beyond, cost, beyond], axis=-1)
+        local = (cost <= padded[..., :-2]) & (cost <= padded[..., 2:])
+        lowest = tf.math.top_k(-tf.where(local, cost, np.inf), k=self.refined).indices
+        points = tf.gather(grid, lowest, batch_dims=len(x.shape) + 1)
+        # The neighbouring cuts, skipping repeats (knots clipped onto a bracket's end).
+        cuts, at = grid[..., None, :], points[..., None]
+        left = tf.reduce_max(tf.where(cuts < at, cuts, lows[..., None]), axis=-1)
+        right = tf.reduce_min(tf.where(cuts > at, cuts, highs[..., None]), axis=-1)
+        candidates = tf.concat([points, self._newton(left, right, x0, y0, weight)], axis=-1)
+        cost = self._cost(candidates, x0, y0, weight, scale)
+        flat = tf.reshape(candidates, tf.concat([tf.shape(x), [-1]], 0))
+        best = tf.argmin(tf.reshape(cost, tf.shape(flat)), axis=-1, output_type=tf.int32)
+        x_new = tf.gather(flat, best, batch_dims=len(x.shape))
+        return x_new, self.forward(x_new)
+
+    def _cost(self, candidates, x0, y0, weight, scale):
+        """phi at `candidates`, divided by `scale`^2."""
+        values = self.function(candidates)[0]
+        return weight * tf.square((candidates - x0) / scale) + tf.square((values - y0) / scale)
+
+    def _bracket(self, x0, y0, weight, piece, direction):
+        """The part of the piece `(lo, hi)` that holds every stationary point of phi there; on
+        a decreasing piece, that of the increasing `-f` and target `-y0` (the same phi)."""
+        lo, hi = piece
+        start = tf.clip_by_value(x0, lo, hi)
+        gap = direction * (y0 - self.function(start)[0])  # how far the target lies above -f or f
+        reach = self.lipschitz / weight
+        low = tf.clip_by_value(x0 - tf.nn.relu(-gap) * reach, lo, hi)
+        high = tf.clip_by_value(x0 + tf.nn.relu(gap) * reach, lo, hi)
+        # Stationary points also lie on the near side of where f meets the target: bisect for it.
+        rising = gap > 0.0
+        below, above = tf.where(rising, start, low), tf.where(rising, high, start)
+        for _ in range(self.bisections):
+            middle = 0.5 * (below + above)
+            under = direction * (self.function(middle)[0] - y0) < 0.0
+            below, above = tf.where(under, middle, below), tf.where(under, above, middle)
+        return tf.where(rising, low, below), tf.where(rising, above, high)
+
+    def _newton(self, lower, upper, x0, y0, weight):
+        """A root of phi' in each `[lower, upper]`, where phi' rises through zero."""
+        x = 0.5 * (lower + upper)
+        for _ in range(self.newton_steps):
+            value, derivative, second = self.function(x)
+            slope = weight * (x - x0) + (value - y0) * derivative
+            curvature = weight + tf.square(derivative) + (value - y0) * second
+            lower = tf.where(slope < 0.0, x, lower)
+            upper = tf.where(slope > 0.0, x, upper)
+            step = x - slope / tf.where(curvature > 0.0, curvature, 1.0)
+            inside = (curvature > 0.0) & (step >= lower) & (step <= upper)
+            x = tf.where(inside, step, 0.5 * (lower + upper))
+        return x
+
+    def __repr__(self):
+        return f"Smooth({self.name!r})"
+
+
+def _sigmoid(x):
+    s = tf.sigmoid(x)
+    return s, s * (1.0 - s), s * (1.0 - s) * (1.0 - 2.0 * s)
+
+
+def _tanh(x):
+    t = tf.tanh(x)
+    return t, 1.0 - t * t, -2.0 * t * (1.0 - t * t)
+
+
+def _softplus(x):
+    s = tf.sigmoid(x)
+    return tf.nn.softplus(x), s, s * (1.0 - s)
+
+
+def _softsign(x):
+    denominator = 1.0 + tf.abs(x)
+    return x / denominator, 1.0 / tf.square(denominator), -2.0 * tf.sign(x) / (denominator * tf.square(denominator))
+
+
+def _elu(alpha, scale=1.0):
+    def function(x):
+        negative = alpha * tf.exp(tf.minimum(x, 0.0))  # exp never sees the positive side
+        positive = x > 0.0
+        value = tf.where(positive, x, negative - alpha)
+        return scale * value, scale * tf.where(positive, 1.0, negative), scale * tf.where(positive, 0.0, negative)
+
+    return function
+
+
+def _silu(x):
+    s = tf.sigmoid(x)
+    return x * s, s * (1.0 + x * (1.0 - s)), s * (1.0 - s) * (2.0 + x * (1.0 - 2.0 * s))
+
+
+def _gelu(x):
+    density = tf.exp(-0.5 * tf.square(x)) / math.sqrt(2.0 * math.pi)
+    cumulative = 0.5 * tf.math.erfc(-x / math.sqrt(2.0))
+    return x * cumulative, cumulative + x * density, density * (2.0 - tf.square(x))
+
+
+def _mish(x):
+    s, t = tf.sigmoid(x), tf.tanh(tf.nn.softplus(x))
+    secant = 1.0 - t * t  # tanh' at softplus(x)
+    return x * t, t + x * secant * s, secant * s * (2.0 + x * (1.0 - s - 2.0 * t * s))
+
+
+SELU_ALPHA, SELU_SCALE = 1.6732632423543772, 1.0507009873554805
+
+SIGMOID = Smooth("sigmoid", _sigmoid, lipschitz=0.25)
+TANH = Smooth("tanh", _tanh)
+SOFTPLUS = Smooth("softplus", _softplus)
+SOFTSIGN = Smooth("softsign", _softsign, breaks=(0.0,))  # f'' jumps at 0
+SELU = Smooth("selu", _elu(SELU_ALPHA, SELU_SCALE), breaks=(0.0,), lipschitz=SELU_ALPHA * SELU_SCALE)
+# The non-monotone ones break at their minimum (found by float64 bisection on f'; a test
+# checks f' vanishes there), falling before it; their slopes stay below 1.13 everywhere.
+SILU = Smooth("silu", _silu, breaks=(-1.278464542761074,), directions=(-1, 1), lipschitz=1.2)
+GELU = Smooth("gelu", _gelu, breaks=(-0.7517915246935645,), directions=(-1, 1), lipschitz=1.2)
+MISH = Smooth("mish", _mish, breaks=(-1.1924312145154956,), directions=(-1, 1), lipschitz=1.2)
+
+
+def elu(alpha=1.0):
+    """Keras's `elu`: `x` from zero up, `alpha (exp(x) - 1)` below (a kink at 0 unless alpha is 1)."""
+    return Smooth(f"elu({alpha:g})", _elu(float(alpha)), breaks=(0.0,), lipschitz=max(1.0, float(alpha)))
