@@ -44,7 +44,7 @@ def wrap(model):
             + "\n  ".join(problems)
             + f"\nSupported layers: {', '.join(supported_layers())}."
         )
-    wrapped = keras.models.clone_model(model, clone_function=ConstraintWrapper)
+    wrapped = keras.models.clone_model(model, clone_function=ConstraintWrapper.of)
     return FeasibleModel(inputs=_single(wrapped.inputs), outputs=_single(wrapped.outputs), name=model.name)
 
 

@@ -78,6 +78,21 @@ def primitive_of(layer):
     return HIDDEN[name]
 
 
+def primitive_of_function(layer, function, setting):
+    """The graph builder's activation for an activation `function` that `layer` applies by
+    its `setting` (an LSTM's `recurrent_activation`, say): None, "relu" or a primitive.
+
+    Raises:
+        UnsupportedLayerError: an activation with no projection here.
+    """
+    name = name_of(function)
+    if name not in HIDDEN:
+        raise LayerAdapter.unsupported(
+            layer, f"{setting} {name!r} is not supported here; use {', '.join(n for n in HIDDEN)}."
+        )
+    return HIDDEN[name]
+
+
 def problem(layer, allowed=SUPPORTED):
     """Why projection training cannot take the activation `layer` applies, or None."""
     name = of_layer(layer)

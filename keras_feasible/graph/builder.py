@@ -271,33 +271,6 @@ class GraphBuilder:
         table = self.parameter(f"{name}/embeddings", (vocabulary, dim), "uniform")
         return self.dot(ids.then(shapes.OneHot(ids.shape, vocabulary)), table, name)
 
-    def simple_rnn(self, x, units, name, activation="relu", use_bias=True, return_sequences=False):
-        """A recurrent layer unrolled over the time axis of per-sample sequences `[T, F]`:
-        `h[t] = f(x[t] @ kernel + h[t-1] @ recurrent_kernel + bias)` from `h[-1] = 0`, `f` the
-        `activation` (None, "relu" or an activation primitive).
-
-        Every step reads the same parameters `<name>/kernel`, `<name>/recurrent_kernel` and
-        `<name>/bias`; the result is the last state, or every state `[T, units]`.
-        """
-        if not x.per_sample or len(x.shape) != 2:
-            raise ValueError(f"{name}: expected per-sample sequences [T, features], got shape {x.shape}.")
-        steps, features = x.shape
-        kernel = self.parameter(f"{name}/kernel", (features, units), "glorot_uniform")
-        recurrent = self.parameter(f"{name}/recurrent_kernel", (units, units), "orthogonal")
-        bias = self.parameter(f"{name}/bias", (units,)) if use_bias else None
-        states = []
-        for t in range(steps):
-            x_t = self.reshape(self.slice(x, (t, 0), (1, features)), (features,))
-            terms = [self.dot(x_t, kernel, f"{name}/input_{t}")]
-            if states:
-                terms.append(self.dot(states[-1], recurrent, f"{name}/recurrent_{t}"))
-            if bias is not None:
-                terms.append(bias)
-            states.append(self.add(terms, f"{name}/state_{t}", activation=activation))
-        if not return_sequences:
-            return states[-1]
-        return self.concatenate([self.reshape(h, (1, units)) for h in states], axis=-2)
-
     def concatenate(self, operands, axis=-1):
         """Operands joined along a trailing axis: a view, not a new variable."""
         if len({operand.per_sample for operand in operands}) != 1:
@@ -315,6 +288,10 @@ class GraphBuilder:
 
     def slice(self, x, begin, size):
         return x.then(shapes.Slice(x.shape, begin, size))
+
+    def reverse(self, x, axis):
+        """`x` read backwards along `axis` (of its per-sample shape): a view."""
+        return x.then(shapes.Reverse(x.shape, axis))
 
     def constrain(self, output, constraint):
         """Ask the variable `output` to satisfy `constraint` (e.g. `Margin()`) given the labels."""

@@ -116,6 +116,26 @@ class Transpose(Transform):
         return [self._permute(outputs[0], inverse)]
 
 
+class Reverse(Transform):
+    """The trailing dimensions read backwards along `axis` (an index of `input_shape`): a
+    permutation, its own adjoint."""
+
+    def __init__(self, input_shape, axis):
+        super().__init__([input_shape])
+        self.axis = int(axis) % len(self.input_shapes[0])
+
+    @property
+    def output_shapes(self):
+        return self.input_shapes
+
+    def forward(self, inputs):
+        (x,) = inputs
+        return [tf.reverse(x, [x.shape.rank - len(self.input_shapes[0]) + self.axis])]
+
+    def adjoint(self, outputs):
+        return self.forward(outputs)
+
+
 class Concatenate(Transform):
     """Join inputs along one trailing axis (`axis` counts from the end, -1 the last)."""
 
