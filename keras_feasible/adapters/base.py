@@ -66,6 +66,12 @@ class LayerAdapter:
         return {}
 
     @staticmethod
+    def check_channels_last(layer):
+        """Raises `UnsupportedLayerError` unless `layer` keeps channels last (Keras's default)."""
+        if getattr(layer, "data_format", "channels_last") != "channels_last":
+            raise LayerAdapter.unsupported(layer, "only data_format='channels_last' is supported.")
+
+    @staticmethod
     def unsupported(layer, reason):
         """An `UnsupportedLayerError` naming `layer`, its class and the `reason`, to raise."""
         return UnsupportedLayerError(f"{describe(layer)}: {reason}")

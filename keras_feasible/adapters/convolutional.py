@@ -2,6 +2,8 @@
 AveragePooling1D/2D, GlobalMaxPooling1D/2D, GlobalAveragePooling1D/2D. One-dimensional layers
 are their 2-D counterparts on images one pixel wide."""
 
+import functools
+
 import keras
 
 from keras_feasible.adapters import activations
@@ -10,22 +12,17 @@ from keras_feasible.adapters.core import check_plain_weights
 from keras_feasible.adapters.registry import register_adapter
 
 
-def _check_channels_last(layer):
-    if getattr(layer, "data_format", "channels_last") != "channels_last":
-        raise LayerAdapter.unsupported(layer, "only data_format='channels_last' is supported.")
-
-
 class ConvAdapter(LayerAdapter):
     """Dot products over image patches (sample x position x filter), then sum (+ReLU) nodes."""
 
     def check(self, layer):
         activations.primitive_of(layer)
         check_plain_weights(layer)
-        _check_channels_last(layer)
+        self.check_channels_last(layer)
         if layer.padding not in ("valid", "same"):
             raise self.unsupported(layer, f"padding={layer.padding!r}; use 'valid' or 'same'.")
-        if any(rate != 1 for rate in layer.dilation_rate) or layer.groups != 1:
-            raise self.unsupported(layer, "dilation_rate and groups other than 1 are not supported.")
+        if layer.groups != 1:
+            raise self.unsupported(layer, "groups other than 1 are not supported.")
 
     def build(self, layer, builder, inputs):
         one_dimensional = len(inputs.shape) == 2
@@ -38,6 +35,7 @@ class ConvAdapter(LayerAdapter):
             layer.name,
             strides=widen(layer.strides),
             padding=layer.padding,
+            dilation_rate=widen(layer.dilation_rate),
             activation=activations.primitive_of(layer),
             use_bias=layer.use_bias,
             kernel_shape=tuple(layer.kernel.shape),
@@ -53,13 +51,15 @@ class PoolingAdapter(LayerAdapter):
     node per window and channel)."""
 
     def check(self, layer):
-        _check_channels_last(layer)
-        if layer.padding != "valid":
-            raise self.unsupported(layer, "only padding='valid' is supported for pooling.")
+        self.check_channels_last(layer)
+        if layer.padding != "valid" and _is_average(layer):
+            raise self.unsupported(layer, "average pooling takes padding='valid' only (border windows vary in size).")
 
     def build(self, layer, builder, inputs):
-        average = isinstance(layer, (keras.layers.AveragePooling1D, keras.layers.AveragePooling2D))
-        pool = builder.average_pool2d if average else builder.max_pool2d
+        if _is_average(layer):
+            pool = builder.average_pool2d
+        else:
+            pool = functools.partial(builder.max_pool2d, padding=layer.padding)
         if len(inputs.shape) == 2:
             images = builder.reshape(inputs, (inputs.shape[0], 1, inputs.shape[1]))
             out = pool(images, (layer.pool_size[0], 1), layer.name, strides=(layer.strides[0], 1))
@@ -67,11 +67,15 @@ class PoolingAdapter(LayerAdapter):
         return pool(inputs, tuple(layer.pool_size), layer.name, strides=tuple(layer.strides))
 
 
+def _is_average(layer):
+    return isinstance(layer, (keras.layers.AveragePooling1D, keras.layers.AveragePooling2D))
+
+
 class GlobalPoolingAdapter(LayerAdapter):
     """One max (or weighted sum, for the average) node per channel over every position."""
 
     def check(self, layer):
-        _check_channels_last(layer)
+        self.check_channels_last(layer)
         if layer.keepdims:
             raise self.unsupported(layer, "keepdims=True is not supported.")
 

@@ -144,6 +144,7 @@ class GraphBuilder:
         name,
         strides=(1, 1),
         padding="valid",
+        dilation_rate=(1, 1),
         activation=None,
         use_bias=True,
         kernel_shape=None,
@@ -151,13 +152,14 @@ class GraphBuilder:
         """A Conv2D layer on per-sample images `[H, W, C]`: dot nodes over the image patches
         (sample x position x filter), then sum (+ReLU) nodes as in `dense`.
 
-        Parameters `<name>/kernel` and `<name>/bias`. The kernel is `[kh, kw, C, filters]`
+        Parameters `<name>/kernel` and `<name>/bias`. A `dilation_rate` spreads the kernel
+        over every d-th pixel (with strides of one, as Keras requires). The kernel is `[kh, kw, C, filters]`
         (Keras's layout) unless `kernel_shape` gives another shape of the same entries in the
         same order (a Conv1D's `[k, C, filters]`).
         """
         if not x.per_sample or len(x.shape) != 3:
             raise ValueError(f"{name}: expected per-sample images [H, W, C], got shape {x.shape}.")
-        patches = x.then(shapes.Patches(x.shape, kernel_size, strides, padding))
+        patches = x.then(shapes.Patches(x.shape, kernel_size, strides, padding, dilation_rate))
         shape = tuple(kernel_shape or tuple(kernel_size) + (x.shape[-1], filters))
         kernel = self.parameter(f"{name}/kernel", shape, "glorot_uniform")
         kernel = kernel.then(shapes.Reshape(shape, (patches.shape[-1], filters)))
@@ -173,9 +175,16 @@ class GraphBuilder:
             terms.append(self.parameter(f"{name}/bias", (kernel.shape[1],)))
         return self.add(terms, name, activation=activation)
 
-    def max_pool2d(self, x, pool_size, name, strides=None):
-        """Max over each window of per-sample images `[H, W, C]` (valid padding), channel by channel."""
-        return self.unary(self._windows(x, pool_size, strides or pool_size), Max(), name, reduces=True)
+    def max_pool2d(self, x, pool_size, name, strides=None, padding="valid"):
+        """Max over each window of per-sample images `[H, W, C]`, channel by channel. With
+        `padding="same"` (Keras's meaning: border windows hold fewer pixels) the image is
+        padded by mirroring its edges: each padded pixel copies one inside its own window, so
+        every window's max is that of its real pixels."""
+        strides = strides or pool_size
+        if padding == "same":
+            paddings = [_same_padding(size, k, s) for size, k, s in zip(x.shape[:2], pool_size, strides)]
+            x = x.then(shapes.Gather.mirrored_padding(x.shape, paddings + [(0, 0)]))
+        return self.unary(self._windows(x, pool_size, strides), Max(), name, reduces=True)
 
     def average_pool2d(self, x, pool_size, name, strides=None):
         """The mean of each window of per-sample images `[H, W, C]` (valid padding), channel by
@@ -289,6 +298,20 @@ class GraphBuilder:
     def slice(self, x, begin, size):
         return x.then(shapes.Slice(x.shape, begin, size))
 
+    def transpose(self, x, perm):
+        """`x`'s per-sample axes permuted (`perm` indexes them): a view."""
+        return x.then(shapes.Transpose(x.shape, perm))
+
+    def pad(self, x, paddings):
+        """`x` surrounded by zeros, `(before, after)` per per-sample axis: a view whose zeros
+        are constants, not copies."""
+        return x.then(shapes.Pad(x.shape, paddings))
+
+    def repeat(self, x, axis, repeats):
+        """Every entry of `x` repeated `repeats` times along per-sample `axis`: a view whose
+        repeated entries are copies of one variable entry."""
+        return x.then(shapes.Repeat(x.shape, axis, repeats))
+
     def reverse(self, x, axis):
         """`x` read backwards along `axis` (of its per-sample shape): a view."""
         return x.then(shapes.Reverse(x.shape, axis))
@@ -314,6 +337,12 @@ def _activation(activation, name):
     if activation not in ACTIVATIONS:
         raise ValueError(f"{name}: activation {activation!r} is not one of {ACTIVATIONS} or a primitive.")
     return None if activation == "linear" else activation
+
+
+def _same_padding(size, window, stride):
+    """`(before, after)` of TensorFlow's "SAME" padding along an axis of `size`."""
+    total = max((-(-size // stride) - 1) * stride + window - size, 0)
+    return total // 2, total - total // 2
 
 
 def _check_vector(x, what):

@@ -1,4 +1,5 @@
-"""Shape transforms: reshape, flatten, transpose, concatenate, slice, image patches.
+"""Shape transforms: reshape, flatten, transpose, concatenate, slice, zero padding, repetition,
+image patches.
 
 A shape transform is not a constraint to satisfy but a re-indexing: every entry of its
 output copies one entry of its inputs. Copies of a variable travel through the transform
@@ -198,19 +199,116 @@ class Slice(Transform):
         return [tf.pad(y, [[0, 0]] * lead + pads)]
 
 
+class Pad(Transform):
+    """Surround the trailing dimensions with zeros: `paddings` holds `(before, after)` per axis.
+
+    The zeros are constants, not copies: the adjoint drops them (a slice), so they count for
+    nothing in the consensus.
+    """
+
+    def __init__(self, input_shape, paddings):
+        super().__init__([input_shape])
+        self.paddings = tuple((int(before), int(after)) for before, after in paddings)
+        if len(self.paddings) != len(self.input_shapes[0]) or min(sum(self.paddings, ())) < 0:
+            raise ValueError(f"Paddings {paddings} do not fit shape {self.input_shapes[0]}.")
+
+    @property
+    def output_shapes(self):
+        return [tuple(d + before + after for d, (before, after) in zip(self.input_shapes[0], self.paddings))]
+
+    def forward(self, inputs):
+        (x,) = inputs
+        return [tf.pad(x, [[0, 0]] * (x.shape.rank - len(self.paddings)) + [list(p) for p in self.paddings])]
+
+    def adjoint(self, outputs):
+        (y,) = outputs
+        lead = y.shape.rank - len(self.paddings)
+        begin = [0] * lead + [before for before, _ in self.paddings]
+        return [tf.slice(y, begin, [-1] * lead + list(self.input_shapes[0]))]
+
+
+class Repeat(Transform):
+    """Every entry repeated `repeats` times in a row along trailing `axis` (NumPy's `repeat`):
+    nearest-neighbour upsampling, or a vector repeated over a new axis of size one."""
+
+    def __init__(self, input_shape, axis, repeats):
+        super().__init__([input_shape])
+        self.axis = int(axis) % len(self.input_shapes[0])
+        self.repeats = int(repeats)
+        if self.repeats < 1:
+            raise ValueError(f"repeats must be at least 1, got {repeats}.")
+
+    @property
+    def output_shapes(self):
+        shape = list(self.input_shapes[0])
+        shape[self.axis] *= self.repeats
+        return [tuple(shape)]
+
+    def _at(self, tensor):
+        return tensor.shape.rank - len(self.input_shapes[0]) + self.axis
+
+    def forward(self, inputs):
+        (x,) = inputs
+        return [tf.repeat(x, self.repeats, axis=self._at(x))]
+
+    def adjoint(self, outputs):
+        (y,) = outputs
+        at = self._at(y)
+        size = self.input_shapes[0][self.axis]
+        split = tf.concat([tf.shape(y)[:at], [size, self.repeats], tf.shape(y)[at + 1 :]], 0)
+        return [tf.reduce_sum(tf.reshape(y, split), axis=at + 1)]
+
+
+class Gather(Transform):
+    """Any re-indexing: output entry `i` copies input entry `indices.flat[i]` (a flat index
+    into the trailing `input_shape`); `indices` has the output's shape. The adjoint adds
+    each output entry back onto the input entry it copies."""
+
+    def __init__(self, input_shape, indices):
+        super().__init__([input_shape])
+        self.indices = np.asarray(indices, np.int32)
+        if self.indices.size and not 0 <= self.indices.min() <= self.indices.max() < math.prod(input_shape):
+            raise ValueError(f"Indices outside an input of shape {self.input_shapes[0]}.")
+
+    @classmethod
+    def mirrored_padding(cls, input_shape, paddings):
+        """Padding that mirrors the edges (NumPy's "symmetric" mode): each padded entry copies
+        the entry as far inside the edge as it is outside."""
+        positions = np.arange(math.prod(input_shape)).reshape(input_shape)
+        return cls(input_shape, np.pad(positions, paddings, mode="symmetric"))
+
+    @property
+    def output_shapes(self):
+        return [self.indices.shape]
+
+    def forward(self, inputs):
+        (x,) = inputs
+        lead = self._leading(x, self.input_shapes[0])
+        flat = tf.reshape(x, tf.concat([lead, [-1]], 0))
+        return [tf.reshape(tf.gather(flat, self.indices.ravel(), axis=-1), tf.concat([lead, self.indices.shape], 0))]
+
+    def adjoint(self, outputs):
+        (y,) = outputs
+        lead = self._leading(y, self.indices.shape)
+        rows = tf.transpose(tf.reshape(y, [-1, self.indices.size]))  # segments run along the first axis
+        sums = tf.math.unsorted_segment_sum(rows, self.indices.ravel(), math.prod(self.input_shapes[0]))
+        return [tf.reshape(tf.transpose(sums), tf.concat([lead, self.input_shapes[0]], 0))]
+
+
 class Patches(Transform):
     """The patches a 2-D convolution or pooling window reads from an image `[H, W, C]`.
 
     Output `[H', W', kh * kw * C]`, ordered like a Keras Conv2D kernel `[kh, kw, C, F]`
     flattened over its first three axes, so `patches @ kernel.reshape(-1, F)` is the
-    convolution. `padding` is "valid" or "same" (Keras's meaning); padded entries are
-    zeros, not copies: they have no source and count for nothing in the consensus.
+    convolution; with `dilations` the window reads every d-th pixel. `padding` is "valid" or
+    "same" (Keras's meaning); padded entries are zeros, not copies: they have no source and
+    count for nothing in the consensus.
 
     Both directions are convolutions with a one-hot kernel (a patch extraction and its
     transpose), exact in floating point and compiled by XLA.
     """
 
-    def __init__(self, input_shape, kernel_size, strides=(1, 1), padding="valid"):
+    def __init__(self, input_shape, kernel_size, strides=(1, 1), padding="valid", dilations=(1, 1)):
         super().__init__([input_shape])
         if len(self.input_shapes[0]) != 3:
             raise ValueError(f"Patches reads images [H, W, C]; got shape {self.input_shapes[0]}.")
@@ -219,24 +317,38 @@ class Patches(Transform):
         self.kernel_size = tuple(int(k) for k in kernel_size)
         self.strides = tuple(int(s) for s in strides)
         self.padding = padding
+        self.dilations = tuple(int(d) for d in dilations)
+        if self.dilations != (1, 1) and self.strides != (1, 1):
+            raise ValueError(f"Dilations {self.dilations} need strides (1, 1), got {self.strides}.")
         height, width, _ = self.input_shapes[0]
-        if padding == "valid" and (self.kernel_size[0] > height or self.kernel_size[1] > width):
+        extent = self._extent
+        if padding == "valid" and (extent[0] > height or extent[1] > width):
             raise ValueError(f"A {self.kernel_size} window does not fit in an image of shape {self.input_shapes[0]}.")
+
+    @property
+    def _extent(self):
+        """The window's span on the image: a dilated kernel spreads over `(k - 1) * d + 1`."""
+        return tuple((k - 1) * d + 1 for k, d in zip(self.kernel_size, self.dilations))
 
     @property
     def output_shapes(self):
         height, width, channels = self.input_shapes[0]
-        (kh, kw), (sh, sw) = self.kernel_size, self.strides
+        (kh, kw), (sh, sw), (eh, ew) = self.kernel_size, self.strides, self._extent
         if self.padding == "same":
             spatial = (-(-height // sh), -(-width // sw))
         else:
-            spatial = ((height - kh) // sh + 1, (width - kw) // sw + 1)
+            spatial = ((height - eh) // sh + 1, (width - ew) // sw + 1)
         return [spatial + (kh * kw * channels,)]
 
     def _one_hot_kernel(self, dtype):
+        """`[eh, ew, C, kh * kw * C]`: a one at each read pixel of the window's span (every
+        d-th one when dilated; a zero-spaced kernel, since CPU kernels refuse dilations)."""
         channels = self.input_shapes[0][-1]
         size = self.kernel_size[0] * self.kernel_size[1] * channels
-        return tf.constant(np.eye(size).reshape(*self.kernel_size, channels, size), dtype)
+        kernel = np.zeros(self._extent + (channels, size))
+        dh, dw = self.dilations
+        kernel[::dh, ::dw] = np.eye(size).reshape(*self.kernel_size, channels, size)
+        return tf.constant(kernel, dtype)
 
     def _images(self, tensor, shape):
         """The tensor as a batch of images of `shape`, and a function restoring its leading axes."""

@@ -186,7 +186,27 @@ def recurrent():
     return keras.Model(inputs, keras.layers.Dense(2)(last))
 
 
+def reshaping():
+    """Padding, cropping, nearest upsampling, permutation, repetition, dilated convolutions."""
+    inputs = keras.Input((6, 5, 2))
+    x = keras.layers.ZeroPadding2D(((1, 0), (2, 1)))(inputs)
+    x = keras.layers.Conv2D(3, 2, dilation_rate=(2, 1), padding="same", activation="relu")(x)
+    x = keras.layers.MaxPooling2D((3, 2), strides=(2, 1), padding="same")(x)
+    x = keras.layers.Cropping2D(((1, 1), (0, 1)))(x)
+    x = keras.layers.UpSampling2D((1, 2))(x)
+    x = keras.layers.Permute((2, 1, 3))(x)
+    x = keras.layers.Reshape((-1, 3))(x)
+    x = keras.layers.ZeroPadding1D(1)(x)
+    x = keras.layers.Conv1D(2, 2, dilation_rate=3)(x)
+    x = keras.layers.MaxPooling1D(4, strides=3, padding="same")(x)  # pads linear outputs, negative ones too
+    x = keras.layers.Cropping1D((3, 0))(x)
+    x = keras.layers.UpSampling1D(2)(x)
+    x = keras.layers.RepeatVector(2)(keras.layers.Dense(3)(keras.layers.Flatten()(x)))
+    return keras.Model(inputs, keras.layers.Dense(2)(keras.layers.Flatten()(x)))
+
+
 MODELS = {
+    "reshaping": reshaping,
     "recurrent": recurrent,
     "normalization": normalization,
     "merging": merging,
@@ -328,12 +348,13 @@ def test_every_node_projects_each_operation_to_its_nearest_point(make, rng):
         (keras.layers.SimpleRNN(4, activation="exponential"), "exponential"),
         (keras.layers.GRU(4, recurrent_activation="exponential"), "recurrent_activation"),
         (keras.layers.SimpleRNN(4, activation="relu", dropout=0.1), "dropout"),
-        (keras.layers.Conv1D(2, 3, dilation_rate=2), "dilation_rate"),
+        (keras.layers.Conv1D(3, 3, groups=3), "groups"),
+        (keras.layers.Conv1D(2, 3, data_format="channels_first"), "channels_last"),
         (keras.layers.Conv1D(2, 3, padding="causal"), "causal"),
         (keras.layers.Conv1D(2, 3, activation="exponential"), "exponential"),
         (keras.layers.Conv1D(2, 3, activation="softmax"), "softmax"),
         (keras.layers.Conv1D(2, 3, kernel_regularizer="l2"), "kernel_regularizer"),
-        (keras.layers.MaxPooling1D(2, padding="same"), "padding='valid'"),
+        (keras.layers.AveragePooling1D(2, padding="same"), "padding='valid'"),
         (keras.layers.GlobalMaxPooling1D(keepdims=True), "keepdims"),
     ],
     ids=lambda value: value if isinstance(value, str) else type(value).__name__,

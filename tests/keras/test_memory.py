@@ -7,6 +7,7 @@ import tensorflow as tf
 import keras_feasible as kf
 from keras_feasible import memory
 from tests.helpers.models import mlp
+from tests.keras import test_layers
 
 
 def compiled(solver):
@@ -51,3 +52,12 @@ def test_fit_refuses_a_batch_that_does_not_fit_and_names_the_largest_that_does(d
         model.fit(dataset, epochs=1, verbose=0)
     history = model.fit(x[:100], y[:100], batch_size=100, epochs=1, verbose=0)
     assert np.isfinite(history.history["loss"][0])
+
+
+@pytest.mark.parametrize("make", test_layers.MODELS.values(), ids=test_layers.MODELS.keys())
+def test_every_operation_of_every_layer_kind_is_counted(make):
+    model = test_layers.compiled(make)
+    counted = [node for group in model.plan.groups.values() for node in group.nodes]
+    assert sorted(counted) == sorted(node.name for node in model.plan.graph.nodes)
+    estimate = model.memory_estimate()
+    assert all(estimate.per_sample[layer] > 0 for layer, group in model.plan.groups.items() if group.nodes)
