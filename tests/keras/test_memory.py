@@ -6,8 +6,8 @@ import tensorflow as tf
 
 import keras_feasible as kf
 from keras_feasible import memory
+from tests.helpers import layer_models
 from tests.helpers.models import mlp
-from tests.keras import test_layers
 
 
 def compiled(solver):
@@ -54,9 +54,9 @@ def test_fit_refuses_a_batch_that_does_not_fit_and_names_the_largest_that_does(d
     assert np.isfinite(history.history["loss"][0])
 
 
-@pytest.mark.parametrize("make", test_layers.MODELS.values(), ids=test_layers.MODELS.keys())
+@pytest.mark.parametrize("make", layer_models.MODELS.values(), ids=layer_models.MODELS.keys())
 def test_every_operation_of_every_layer_kind_is_counted(make):
-    model = test_layers.compiled(make)
+    model = layer_models.compiled(make)
     counted = [node for group in model.plan.groups.values() for node in group.nodes]
     assert sorted(counted) == sorted(node.name for node in model.plan.graph.nodes)
     estimate = model.memory_estimate()
