@@ -44,17 +44,14 @@ def final_or_activated(kind, logits, builder, layer):
 
 
 def check_plain_weights(layer):
-    """No regularizer, constraint or LoRA: the projections know nothing of them."""
+    """No regularizer or LoRA: the projections know nothing of them. (Weight constraints are
+    projections, applied to each update by the train step.)"""
     for setting in (
         "kernel_regularizer",
         "bias_regularizer",
         "recurrent_regularizer",
         "embeddings_regularizer",
         "activity_regularizer",
-        "kernel_constraint",
-        "bias_constraint",
-        "recurrent_constraint",
-        "embeddings_constraint",
     ):
         if getattr(layer, setting, None) is not None:
             raise LayerAdapter.unsupported(layer, f"{setting} is not supported by projection training; remove it.")

@@ -1,0 +1,79 @@
+"""Keras weight constraints: each is the projection onto its set, and every update a wrapped
+model writes is the consensus under the weight's constraint, as Keras optimizers apply it."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import keras_feasible as kf
+
+# Each constraint, and a sampler of points of its set shaped like `w` (per column for norms).
+CONSTRAINTS = {
+    "non_neg": (keras.constraints.NonNeg(), lambda rng, w: np.abs(rng.normal(size=w.shape)) * rng.uniform(0, 3)),
+    "max_norm": (keras.constraints.MaxNorm(2.0), lambda rng, w: _with_column_norms(rng, w, 0.0, 2.0)),
+    "unit_norm": (keras.constraints.UnitNorm(), lambda rng, w: _with_column_norms(rng, w, 1.0, 1.0)),
+    "min_max_norm": (
+        keras.constraints.MinMaxNorm(0.5, 2.0, rate=1.0),
+        lambda rng, w: _with_column_norms(rng, w, 0.5, 2.0),
+    ),
+}
+
+
+def _with_column_norms(rng, w, low, high):
+    """A point whose columns have norms in [low, high], near `w` half of the time."""
+    direction = w + rng.normal(size=w.shape) * rng.choice([0.01, 0.3, 3.0])
+    if rng.random() < 0.5:
+        direction = rng.normal(size=w.shape)
+    direction /= np.linalg.norm(direction, axis=0, keepdims=True)
+    return direction * rng.uniform(low, high, size=(1, w.shape[1]))
+
+
+@pytest.mark.parametrize("name", CONSTRAINTS)
+@pytest.mark.parametrize("scale", [1e-2, 1.0, 1e4])
+def test_each_keras_constraint_is_the_nearest_point_of_its_set(name, scale, rng):
+    constraint, sample = CONSTRAINTS[name]
+    w = rng.normal(size=(3, 4)) * scale
+    w[:, 0] = 0.5 * w[:, 1] / np.linalg.norm(w[:, 1])  # a column already inside every norm set
+    projected = np.asarray(constraint(tf.constant(w, tf.float32)), np.float64)
+
+    np.testing.assert_allclose(
+        np.asarray(constraint(tf.constant(projected, tf.float32))), projected, rtol=1e-4
+    )  # Keras divides by norm + 1e-7
+    distance = np.sum((projected - w) ** 2, axis=0)
+    for _ in range(3000):
+        candidate = sample(rng, w)
+        assert np.all(distance <= np.sum((candidate - w) ** 2, axis=0) * (1 + 1e-5) + 1e-6 * scale**2)
+
+
+def test_each_update_writes_the_consensus_under_the_weights_constraints(rng):
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((6,))
+    first = keras.layers.Dense(5, activation="relu", kernel_constraint=keras.constraints.NonNeg())
+    second = keras.layers.Dense(3, kernel_constraint=keras.constraints.MaxNorm(0.2))
+    model = kf.wrap(keras.Model(inputs, second(first(inputs))))  # sharing the layers and their weights
+    model.compile(optimizer=kf.DouglasRachford(sweeps=10), loss=kf.losses.Margin(), jit_compile=False)
+    x, y = rng.normal(size=(16, 6)).astype("float32"), rng.integers(0, 3, size=16)
+
+    consensus = model.feasibility_problem(tf.constant(x), tf.constant(y)).solve(model.optimizer).parameters
+    model.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0)
+
+    first_kernel, second_kernel = consensus[f"{first.name}/kernel"], consensus[f"{second.name}/kernel"]
+    assert np.min(first_kernel) < 0 and np.max(np.linalg.norm(second_kernel, axis=0)) > 0.2  # work to do
+    np.testing.assert_allclose(first.kernel, np.maximum(first_kernel, 0), atol=1e-6)
+    np.testing.assert_allclose(second.kernel, keras.constraints.MaxNorm(0.2)(second_kernel), atol=1e-6)
+
+
+def test_a_non_negative_network_learns_digits(digits):
+    (x, y), (x_test, y_test) = digits
+    keras.utils.set_random_seed(0)
+    hidden = keras.layers.Dense(32, activation="relu", kernel_constraint=keras.constraints.NonNeg())
+    output = keras.layers.Dense(10, kernel_constraint=keras.constraints.MaxNorm(3.0))
+    model = kf.wrap(keras.Sequential([keras.Input((784,)), hidden, output]))
+    model.compile(optimizer=kf.DouglasRachford(sweeps=20), loss=kf.losses.Margin(), metrics=["accuracy"])
+    model.fit(x[:2048], y[:2048], batch_size=256, epochs=1, verbose=0)
+
+    assert np.min(hidden.kernel) >= 0
+    assert np.max(np.linalg.norm(output.kernel, axis=0)) <= 3.0 + 1e-5
+    accuracy = model.evaluate(x_test, y_test, verbose=0)[1]
+    assert accuracy > 0.4, accuracy  # chance is 0.1
