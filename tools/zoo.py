@@ -1,0 +1,126 @@
+"""The model zoo, side by side: Keras Adam against projection training at equal epochs.
+
+    python tools/zoo.py                                   # every zoo model
+    python tools/zoo.py --models=lenet5,tanh_mlp --epochs=3
+    python tools/zoo.py --solver=ap --sweeps=200             # one solver for every model
+
+Each zoo model (`tests/zoo/models.py`: written as keras.io and the Keras guides write them)
+is fitted twice from the same initial weights on the same bundled data, with its own loss:
+plain Keras with `Adam()`, and `kf.wrap(model)` with the projection optimizer its zoo entry
+names. Each run is a fresh process so that its peak memory is its own. Prints a Markdown
+table of the test score (accuracy, or mean squared error for regression), seconds per
+epoch and peak resident memory of each, and Adam's lead.
+"""
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+import keras
+from absl import app, flags
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+import keras_feasible as kf  # noqa: E402
+from tests.zoo.models import ZOO  # noqa: E402
+
+METHODS = ("adam", "projection")
+SOLVERS = {"dr": kf.DouglasRachford, "ap": kf.AlternatingProjections}
+flags.DEFINE_list("models", list(ZOO), "Zoo models to run.")
+flags.DEFINE_integer("epochs", 1, "Epochs, the same for both methods.")
+flags.DEFINE_integer("train_samples", 2000, "Training samples (character windows for the character model).")
+flags.DEFINE_integer("test_samples", 1000, "Test samples.")
+flags.DEFINE_integer("seed", 0, "Seed of the initial weights.")
+flags.DEFINE_enum("solver", None, list(SOLVERS), "Train every model with this solver instead of its entry's.")
+flags.DEFINE_integer("sweeps", None, "With --solver: sweeps per batch (the solver's default otherwise).")
+flags.DEFINE_string("run", None, "Internal: run one `model:method` and print its result as JSON.")
+FLAGS = flags.FLAGS
+
+
+def fit_one(name, method):
+    """Fits zoo model `name` with `method`; returns its test score, seconds per epoch and peak RSS."""
+    entry = ZOO[name]
+    (x, y), (x_test, y_test) = entry.data(train_size=FLAGS.train_samples, test_size=FLAGS.test_samples)
+    keras.utils.set_random_seed(FLAGS.seed)
+    model = entry.build()
+    if method == "adam":
+        model.compile(optimizer=keras.optimizers.Adam(), loss=entry.loss, metrics=[entry.metric])
+    else:
+        model = kf.wrap(model)
+        model.compile(optimizer=projection_of(entry), loss=entry.loss, metrics=[entry.metric])
+    start = time.perf_counter()
+    model.fit(x, y, batch_size=entry.batch_size, epochs=FLAGS.epochs, verbose=0)
+    seconds = (time.perf_counter() - start) / FLAGS.epochs
+    score = model.evaluate(x_test, y_test, batch_size=256, verbose=0, return_dict=True)[entry.metric]
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"score": float(score), "seconds_per_epoch": seconds, "peak_mib": peak_mib}
+
+
+def projection_of(entry):
+    if FLAGS.solver is None:
+        return entry.projection()
+    solver = SOLVERS[FLAGS.solver]
+    return solver() if FLAGS.sweeps is None else solver(sweeps=FLAGS.sweeps)
+
+
+def run_in_child(name, method):
+    flags_given = [
+        f"--{flag}={getattr(FLAGS, flag)}"
+        for flag in ("epochs", "train_samples", "test_samples", "seed", "solver", "sweeps")
+    ]
+    flags_given = [flag for flag in flags_given if not flag.endswith("=None")]
+    command = [sys.executable, os.path.abspath(__file__), f"--run={name}:{method}", *flags_given]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        return {"error": result.stderr.strip().splitlines()[-1] if result.stderr.strip() else "failed"}
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def score_text(result, metric):
+    if "error" in result:
+        return "failed"
+    return f"{100 * result['score']:.2f}%" if metric == "accuracy" else f"{result['score']:.3f}"
+
+
+def gap_text(adam, projection, metric):
+    if "error" in adam or "error" in projection:
+        return ""
+    if metric == "accuracy":
+        return f"{100 * (adam['score'] - projection['score']):+.2f} points"
+    return f"{projection['score'] / adam['score']:.2f}x Adam's MSE"
+
+
+def main(argv):
+    del argv
+    if FLAGS.run:
+        name, method = FLAGS.run.split(":")
+        print(json.dumps(fit_one(name, method)))
+        return
+    print(f"{FLAGS.epochs} epochs, {FLAGS.train_samples} training samples, {FLAGS.test_samples} test samples\n")
+    header = ["model", "projection optimizer", "Adam", "projection", "Adam's lead"]
+    header += ["s/epoch Adam / proj.", "peak MiB Adam / proj."]
+    print("| " + " | ".join(header) + " |")
+    print("|---|---|---|---|---|---|---|")
+    for name in FLAGS.models:
+        entry = ZOO[name]
+        adam, projection = (run_in_child(name, method) for method in METHODS)
+        cells = [
+            name,
+            entry.projection_text if FLAGS.solver is None else f"{FLAGS.solver} {FLAGS.sweeps or 'default'} sweeps",
+            score_text(adam, entry.metric),
+            score_text(projection, entry.metric),
+            gap_text(adam, projection, entry.metric),
+            " / ".join(f"{r['seconds_per_epoch']:.1f}" if "error" not in r else "-" for r in (adam, projection)),
+            " / ".join(f"{r['peak_mib']:.0f}" if "error" not in r else "-" for r in (adam, projection)),
+        ]
+        print("| " + " | ".join(cells) + " |", flush=True)
+        for method, result in zip(METHODS, (adam, projection)):
+            if "error" in result:
+                print(f"<!-- {name} {method}: {result['error']} -->", flush=True)
+
+
+if __name__ == "__main__":
+    app.run(main)
