@@ -145,3 +145,19 @@ def test_explicit_softmax_tool_prints_the_solution_adam_and_the_warm_start():
     assert float(solution.group(1)) > 60.0
     assert "| from the explicit solution |" in output and "| from Keras's initialisation |" in output
     assert re.search(r"^\| 0 \| \d+\.\d+% \| \d+\.\d+% \| \d+\.\d+% \|$", output, re.MULTILINE)
+
+
+def test_zoo_tool_prints_each_model_beside_adam():
+    output = run_script(
+        "tools/zoo.py",
+        "--models=regression_mlp",
+        "--solver=ap",
+        "--sweeps=5",
+        "--train_samples=256",
+        "--test_samples=256",
+    )
+    row = next(line for line in output.splitlines() if line.startswith("| regression_mlp |"))
+    adam, projection, lead = row.split(" | ")[2:5]
+    assert float(adam) > 0 and float(projection) > 0
+    assert lead.endswith("x Adam's MSE")
+    assert abs(float(lead.split("x")[0]) - float(projection) / float(adam)) <= 0.01
