@@ -20,7 +20,10 @@ def test_each_zoo_model_learns_its_task_with_its_own_loss(name):
     (x, y), (x_test, y_test) = entry.data(train_size=entry.test_samples, test_size=1000)
     keras.utils.set_random_seed(0)
     model = kf.wrap(entry.build())
-    model.compile(optimizer=entry.projection(sweeps=entry.test_sweeps), loss=entry.loss, metrics=[entry.metric])
+    # Without XLA: on these few batches its compile costs more than it saves (LeNet-5: minutes).
+    model.compile(
+        optimizer=entry.projection(sweeps=entry.test_sweeps), loss=entry.loss, metrics=[entry.metric], jit_compile=False
+    )
 
     history = model.fit(x, y, batch_size=entry.batch_size, epochs=entry.test_epochs, verbose=0)
     if entry.batch_statistics:
