@@ -66,6 +66,13 @@ def projection_of(entry):
     return solver() if FLAGS.sweeps is None else solver(sweeps=FLAGS.sweeps)
 
 
+def described(optimizer):
+    """`DouglasRachford(sweeps=50, relaxation=0.5)`: the optimizer's class and settings."""
+    config = optimizer.get_config()
+    settings = ", ".join(f"{key}={config[key]}" for key in ("sweeps", "relaxation") if key in config)
+    return f"{type(optimizer).__name__}({settings})"
+
+
 def run_in_child(name, method):
     flags_given = [
         f"--{flag}={getattr(FLAGS, flag)}"
@@ -75,7 +82,9 @@ def run_in_child(name, method):
     command = [sys.executable, os.path.abspath(__file__), f"--run={name}:{method}", *flags_given]
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
-        return {"error": result.stderr.strip().splitlines()[-1] if result.stderr.strip() else "failed"}
+        # The last line naming an exception; TensorFlow's log lines follow it or stand alone.
+        raised = [line for line in result.stderr.splitlines() if line and not line[0].isspace() and "Error" in line]
+        return {"error": f"exit status {result.returncode}" + (f": {raised[-1]}" if raised else "")}
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -109,7 +118,7 @@ def main(argv):
         adam, projection = (run_in_child(name, method) for method in METHODS)
         cells = [
             name,
-            entry.projection_text if FLAGS.solver is None else f"{FLAGS.solver} {FLAGS.sweeps or 'default'} sweeps",
+            described(projection_of(entry)),
             score_text(adam, entry.metric),
             score_text(projection, entry.metric),
             gap_text(adam, projection, entry.metric),

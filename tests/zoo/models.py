@@ -190,13 +190,6 @@ class ZooModel:
     test_sweeps: int = 20
     batch_statistics: bool = False
 
-    @property
-    def projection_text(self):
-        optimizer = self.projection()
-        config = optimizer.get_config()
-        settings = ", ".join(f"{key}={config[key]}" for key in ("sweeps", "relaxation") if key in config)
-        return f"{type(optimizer).__name__}({settings})"
-
 
 ZOO = {
     "binary_classifier": ZooModel(
