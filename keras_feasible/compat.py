@@ -6,6 +6,7 @@ function says why the private name is needed and what public alternative exists,
 
 import contextlib
 
+import keras
 from keras.src.models.functional import Functional
 from keras.src.utils import tracking
 
@@ -17,6 +18,15 @@ def is_functional(model):
     is a `keras.Model` too, so `isinstance(model, keras.Model)` cannot tell them apart.
     """
     return isinstance(model, Functional)
+
+
+def functional_view(model):
+    """The functional model a Sequential `model` runs (`model` itself if functional).
+
+    A built Sequential keeps its layers as a functional model in `Sequential._functional`
+    and runs through it; Keras exposes no public view of that graph.
+    """
+    return model._functional if isinstance(model, keras.Sequential) else model
 
 
 def run_through_graph(model, inputs, operation_fn):

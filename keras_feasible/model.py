@@ -5,7 +5,7 @@ import inspect
 import keras
 import tensorflow as tf
 
-from keras_feasible import compat, distribute, memory, validation
+from keras_feasible import compat, distribute, memory, validation, weight_settings
 from keras_feasible.optimizer import GradientFreeOptimizer, feasibility_tags
 
 # The log of the fraction of batches whose update held NaN or infinity and was not applied.
@@ -179,7 +179,7 @@ class FeasibleModel(keras.Model):
         # Every replica computed the same values (the sums they are solved from are
         # all-reduced), so all agree on whether to keep them; a non-finite update is not applied.
         pairs = [(self.plan.weights[name], value) for name, value in update.weights.items()]
-        pairs = [(variable, constrained(variable, value)) for variable, value in pairs]
+        pairs = [(variable, weight_settings.settled(variable, value)) for variable, value in pairs]
         pairs += [(self.plan.state[name], value) for name, value in update.state.items()]
         checks = [tf.reduce_all(tf.math.is_finite(value)) for _, value in pairs]
         finite = tf.reduce_all(tf.stack(checks)) if checks else tf.constant(True)
@@ -227,11 +227,3 @@ class FeasibleModel(keras.Model):
             RuntimeError: before `compile`, or when compiled with a trainer.
         """
         return self.plan.operation_gaps(x, y)
-
-
-def constrained(variable, value):
-    """`value` under the variable's Keras weight constraint (`NonNeg`, `MaxNorm`, `UnitNorm`,
-    `MinMaxNorm`: each the projection onto its set, for `MinMaxNorm(rate=1.0)`), applied to
-    each update as Keras optimizers apply it; `value` itself without one."""
-    constraint = getattr(variable, "constraint", None)
-    return value if constraint is None else tf.cast(constraint(value), value.dtype)

@@ -28,13 +28,44 @@ CHAINS = (
 
 
 def walk(model, inputs, visit):
-    """Calls `visit(layer, layer_inputs)` for every layer call of the functional `model`, in
-    topological order; `layer_inputs` holds what `visit` returned for the tensors the call
-    reads (`inputs` for the model's inputs: a list, one per input). Returns what it
-    returned for the model's output."""
-    return compat.run_through_graph(
-        model, inputs, lambda layer: lambda layer_inputs, *_, **__: visit(layer, layer_inputs)
-    )
+    """Calls `visit(layer, layer_inputs)` for every layer call of the functional or
+    Sequential `model`, in topological order, and of the models nested in it, as if they
+    were written out in place; `layer_inputs` holds what `visit` returned for the tensors
+    the call reads (`inputs` for the model's inputs: a list, one per input). Returns what
+    it returned for the model's output."""
+
+    def operation(layer):
+        if isinstance(layer, keras.Model):
+            return lambda layer_inputs, *_, **__: walk(layer, keras.tree.flatten(layer_inputs), visit)
+        return lambda layer_inputs, *_, **__: visit(layer, layer_inputs)
+
+    return compat.run_through_graph(compat.functional_view(model), inputs, operation)
+
+
+def leaf_layers(model):
+    """The layers of `model` and of the models nested in it, the nested models left out.
+
+    Raises:
+        TypeError: a nested model is subclassed (its call is arbitrary Python).
+    """
+    layers = []
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            check_graph_network(layer)
+            layers.extend(leaf_layers(layer))
+        else:
+            layers.append(layer)
+    return layers
+
+
+def check_graph_network(model):
+    """Raises `TypeError` unless `model` is a Sequential or functional model."""
+    if not isinstance(model, keras.Sequential) and not compat.is_functional(model):
+        raise TypeError(
+            f"kf.wrap cannot see inside {model.name!r}, a subclassed {type(model).__name__} whose call() is "
+            "arbitrary Python. Build it as a keras.Sequential or with the functional API "
+            "(keras.Model(inputs, outputs)) to train it by projection."
+        )
 
 
 def constraint_graph(model, constraint, from_logits):
@@ -58,6 +89,7 @@ def constraint_graph(model, constraint, from_logits):
     builder = GraphBuilder()
     inputs = [builder.input(f"input_{i}", tensor.shape[1:]) for i, tensor in enumerate(model.inputs)]
     weights, groups, moving = {}, {}, {}
+    calls, owners = collections.Counter(), {}
 
     def activated(value):
         """What a layer reads of `value`: a sigmoid activated, its node in its own layer's
@@ -74,6 +106,8 @@ def constraint_graph(model, constraint, from_logits):
         if not isinstance(wrapper, ConstraintWrapper):
             raise UnsupportedLayerError(f"Layer {wrapper.name!r} is not wrapped; build the model with kf.wrap(model).")
         layer = wrapper.layer
+        if owners.setdefault(layer.name, layer) is not layer:
+            raise ValueError(f"Two layers are named {layer.name!r}; give them distinct names to train by projection.")
         try:
             layer_inputs = keras.tree.map_structure(activated, layer_inputs)
         except ValueError as error:
@@ -84,9 +118,12 @@ def constraint_graph(model, constraint, from_logits):
         weights.update(parameters)
         moving.update({f"{layer.name}/{key}": m for key, m in wrapper.adapter.moving_averages(layer).items()})
         before = len(builder.node_names)
-        output = wrapper.adapter.build(layer, builder, layer_inputs)
+        with builder.call(calls[layer.name]):  # a layer called again shares its weights
+            output = wrapper.adapter.build(layer, builder, layer_inputs)
+        calls[layer.name] += 1
         if len(builder.node_names) > before:
-            groups[layer.name] = LayerGroup(builder.node_names[before:], tuple(parameters))
+            earlier = groups.get(layer.name, LayerGroup((), ())).nodes
+            groups[layer.name] = LayerGroup(earlier + builder.node_names[before:], tuple(parameters))
         return output
 
     output = walk(model, inputs, build)

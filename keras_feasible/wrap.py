@@ -2,10 +2,9 @@
 
 import keras
 
-from keras_feasible import compat
 from keras_feasible.adapters import ConstraintWrapper, UnsupportedLayerError, get_adapter, supported_layers
 from keras_feasible.model import FeasibleModel
-from keras_feasible.walk import unwrapped
+from keras_feasible.walk import check_graph_network, leaf_layers, unwrapped
 
 
 def wrap(model):
@@ -33,7 +32,7 @@ def wrap(model):
     """
     _check_graph_network(model)
     problems = []
-    for layer in model.layers:
+    for layer in leaf_layers(model):
         try:
             get_adapter(layer).check(layer)
         except UnsupportedLayerError as error:
@@ -44,7 +43,7 @@ def wrap(model):
             + "\n  ".join(problems)
             + f"\nSupported layers: {', '.join(supported_layers())}."
         )
-    wrapped = keras.models.clone_model(model, clone_function=ConstraintWrapper.of)
+    wrapped = keras.models.clone_model(model, clone_function=ConstraintWrapper.of, recursive=True)
     return FeasibleModel(inputs=_single(wrapped.inputs), outputs=_single(wrapped.outputs), name=model.name)
 
 
@@ -66,8 +65,8 @@ def strip(model):
     # A plain, uncompiled view of the same layers: cloning it yields a plain model (a
     # compiled FeasibleModel's clone would be compiled, as a FeasibleModel, again).
     view = keras.Model(inputs=_single(model.inputs), outputs=_single(model.outputs), name=model.name)
-    plain = keras.models.clone_model(view, clone_function=_fresh_copy)
-    for copy, layer in zip(plain.layers, view.layers):
+    plain = keras.models.clone_model(view, clone_function=_fresh_copy, recursive=True)
+    for copy, layer in zip(leaf_layers(plain), leaf_layers(view)):
         copy.set_weights(unwrapped(layer).get_weights())
     return plain
 
@@ -88,14 +87,8 @@ def _check_graph_network(model):
         raise TypeError(f"kf.wrap needs a keras.Model, got {type(model).__name__}.")
     if isinstance(model, FeasibleModel):
         raise TypeError(f"Model {model.name!r} is wrapped already.")
-    is_sequential = isinstance(model, keras.Sequential)
-    if not is_sequential and not compat.is_functional(model):
-        raise TypeError(
-            f"kf.wrap cannot see inside {model.name!r}, a subclassed {type(model).__name__} whose call() is "
-            "arbitrary Python. Build it as a keras.Sequential or with the functional API "
-            "(keras.Model(inputs, outputs)) to train it by projection."
-        )
-    if is_sequential and not model.built:
+    check_graph_network(model)
+    if isinstance(model, keras.Sequential) and not model.built:
         raise ValueError(
             f"Sequential model {model.name!r} has no input shape yet; start it with keras.Input(shape) "
             "(or build it) before wrapping."

@@ -12,6 +12,7 @@ from keras_feasible.adapters import (
     normalization,
     recurrent,
     reshaping,
+    time_distributed,
 )
 from keras_feasible.adapters.base import LayerAdapter, MovingAverage, UnsupportedLayerError
 from keras_feasible.adapters.core import FinalActivation

@@ -1,4 +1,5 @@
-"""Adapters for convolution and pooling layers: Conv1D, Conv2D, MaxPooling1D/2D,
+"""Adapters for convolution and pooling layers: Conv1D/2D, DepthwiseConv1D/2D,
+SeparableConv1D/2D, MaxPooling1D/2D,
 AveragePooling1D/2D, GlobalMaxPooling1D/2D, GlobalAveragePooling1D/2D. One-dimensional layers
 are their 2-D counterparts on images one pixel wide."""
 
@@ -21,29 +22,61 @@ class ConvAdapter(LayerAdapter):
         self.check_channels_last(layer)
         if layer.padding not in ("valid", "same"):
             raise self.unsupported(layer, f"padding={layer.padding!r}; use 'valid' or 'same'.")
-        if layer.groups != 1:
+        if getattr(layer, "groups", 1) != 1:
             raise self.unsupported(layer, "groups other than 1 are not supported.")
 
     def build(self, layer, builder, inputs):
         one_dimensional = len(inputs.shape) == 2
         images = builder.reshape(inputs, (inputs.shape[0], 1, inputs.shape[1])) if one_dimensional else inputs
         widen = (lambda size: (size[0], 1)) if one_dimensional else tuple
-        out = builder.conv2d(
-            images,
-            layer.filters,
-            widen(layer.kernel_size),
-            layer.name,
-            strides=widen(layer.strides),
-            padding=layer.padding,
-            dilation_rate=widen(layer.dilation_rate),
-            activation=activations.primitive_of(layer),
-            use_bias=layer.use_bias,
-            kernel_shape=tuple(layer.kernel.shape),
-        )
+        settings = {
+            "strides": widen(layer.strides),
+            "padding": layer.padding,
+            "dilation_rate": widen(layer.dilation_rate),
+            "activation": activations.primitive_of(layer),
+            "use_bias": layer.use_bias,
+        }
+        out = self.convolve(layer, builder, images, widen(layer.kernel_size), settings)
         return builder.reshape(out, (out.shape[0], out.shape[2])) if one_dimensional else out
+
+    def convolve(self, layer, builder, images, kernel_size, settings):
+        """The layer's graph on images `[H, W, C]` (a 1-D layer's one pixel wide)."""
+        kernel_shape = tuple(layer.kernel.shape)
+        return builder.conv2d(images, layer.filters, kernel_size, layer.name, kernel_shape=kernel_shape, **settings)
 
     def parameters(self, layer):
         return {"kernel": layer.kernel, "bias": layer.bias} if layer.use_bias else {"kernel": layer.kernel}
+
+
+class DepthwiseConvAdapter(ConvAdapter):
+    """Each channel's own filters: dot products over that channel's patches, then sum nodes."""
+
+    def convolve(self, layer, builder, images, kernel_size, settings):
+        kernel_shape = tuple(layer.kernel.shape)
+        return builder.depthwise_conv2d(
+            images, kernel_size, layer.depth_multiplier, layer.name, kernel_shape=kernel_shape, **settings
+        )
+
+
+class SeparableConvAdapter(ConvAdapter):
+    """A depthwise convolution, then a pointwise one: dot products per channel's patches,
+    dot products per pixel, then sum nodes."""
+
+    def convolve(self, layer, builder, images, kernel_size, settings):
+        kernel_shapes = tuple(layer.depthwise_kernel.shape), tuple(layer.pointwise_kernel.shape)
+        return builder.separable_conv2d(
+            images,
+            layer.filters,
+            kernel_size,
+            layer.depth_multiplier,
+            layer.name,
+            kernel_shapes=kernel_shapes,
+            **settings,
+        )
+
+    def parameters(self, layer):
+        kernels = {"depthwise_kernel": layer.depthwise_kernel, "pointwise_kernel": layer.pointwise_kernel}
+        return {**kernels, "bias": layer.bias} if layer.use_bias else kernels
 
 
 class PoolingAdapter(LayerAdapter):
@@ -88,6 +121,10 @@ class GlobalPoolingAdapter(LayerAdapter):
 
 for layer_class in (keras.layers.Conv1D, keras.layers.Conv2D):
     register_adapter(layer_class, ConvAdapter())
+for layer_class in (keras.layers.DepthwiseConv1D, keras.layers.DepthwiseConv2D):
+    register_adapter(layer_class, DepthwiseConvAdapter())
+for layer_class in (keras.layers.SeparableConv1D, keras.layers.SeparableConv2D):
+    register_adapter(layer_class, SeparableConvAdapter())
 for layer_class in (
     keras.layers.MaxPooling1D,
     keras.layers.MaxPooling2D,

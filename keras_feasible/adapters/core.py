@@ -1,5 +1,5 @@
 """Adapters for the core layers: InputLayer, Dense, Activation, ReLU, LeakyReLU, ELU, Softmax,
-Dropout, Identity."""
+PReLU, Dropout, Identity."""
 
 import keras
 
@@ -7,6 +7,7 @@ from keras_feasible.adapters import activations
 from keras_feasible.adapters.base import LayerAdapter
 from keras_feasible.adapters.registry import register_adapter
 from keras_feasible.projections import smooth
+from keras_feasible.weight_settings import PROXIMAL_REGULARIZERS
 
 # Activations a loss on probabilities may stand in for at the output.
 FINAL_KINDS = ("softmax", "sigmoid")
@@ -44,17 +45,27 @@ def final_or_activated(kind, logits, builder, layer):
 
 
 def check_plain_weights(layer):
-    """No regularizer or LoRA: the projections know nothing of them. (Weight constraints are
-    projections, applied to each update by the train step.)"""
+    """No activity regularizer or LoRA: the projections know nothing of them. Weight
+    regularizers must be L1, L2 or L1L2 (each update takes their proximal step); weight
+    constraints are projections (see `kf.weight_settings`)."""
     for setting in (
         "kernel_regularizer",
+        "depthwise_regularizer",
+        "pointwise_regularizer",
         "bias_regularizer",
         "recurrent_regularizer",
         "embeddings_regularizer",
-        "activity_regularizer",
+        "alpha_regularizer",
+        "beta_regularizer",
+        "gamma_regularizer",
     ):
-        if getattr(layer, setting, None) is not None:
-            raise LayerAdapter.unsupported(layer, f"{setting} is not supported by projection training; remove it.")
+        regularizer = getattr(layer, setting, None)
+        if regularizer is not None and not isinstance(regularizer, PROXIMAL_REGULARIZERS):
+            raise LayerAdapter.unsupported(
+                layer, f"{setting}={type(regularizer).__name__} has no proximal step here; use L1, L2 or L1L2."
+            )
+    if getattr(layer, "activity_regularizer", None) is not None:
+        raise LayerAdapter.unsupported(layer, "activity_regularizer is not supported by projection training.")
     if getattr(layer, "lora_enabled", False):
         raise LayerAdapter.unsupported(layer, "LoRA is not supported by projection training.")
 
@@ -102,6 +113,19 @@ class ActivationAdapter(LayerAdapter):
         return builder.unary(inputs, activation, layer.name)
 
 
+class PReLUAdapter(LayerAdapter):
+    """`max(x, 0) + alpha * min(x, 0)` with trained slopes: see `GraphBuilder.parametric_relu`."""
+
+    def check(self, layer):
+        check_plain_weights(layer)
+
+    def build(self, layer, builder, inputs):
+        return builder.parametric_relu(inputs, layer.name, tuple(layer.alpha.shape))
+
+    def parameters(self, layer):
+        return {"alpha": layer.alpha}
+
+
 class IdentityAdapter(LayerAdapter):
     """Layers that pass their input through when predicting. Dropout is one: the sweeps
     treat it as the identity (it is active only in Keras's own training-mode calls)."""
@@ -115,5 +139,6 @@ register_adapter(keras.layers.Dense, DenseAdapter())
 register_adapter(keras.layers.Activation, ActivationAdapter())
 for layer_class in (keras.layers.ReLU, keras.layers.LeakyReLU, keras.layers.ELU, keras.layers.Softmax):
     register_adapter(layer_class, ActivationAdapter())
+register_adapter(keras.layers.PReLU, PReLUAdapter())
 register_adapter(keras.layers.Dropout, IdentityAdapter())
 register_adapter(keras.layers.Identity, IdentityAdapter())

@@ -1,5 +1,6 @@
 """Building a constraint graph operation by operation."""
 
+import contextlib
 import dataclasses
 import math
 
@@ -54,18 +55,60 @@ class GraphBuilder:
         self._nodes = []
         self._constraints = {}
         self._statistics = {}
+        self._calls, self._renames = [], []
 
     @property
     def node_names(self):
         """The names of the operation nodes described so far, in order."""
         return tuple(node.name for node in self._nodes)
 
+    @contextlib.contextmanager
+    def call(self, index):
+        """Operations described inside are those of the `index`-th call (from 0) of a layer
+        called more than once (or of a layer's `index`-th application inside another's, as
+        `TimeDistributed` applies its layer per step): unless every enclosing index is 0,
+        their states and nodes are named `<name>@<indices>`, and a parameter asked for again
+        is the one the first call made (the calls share their weights)."""
+        self._calls.append(index)
+        try:
+            yield
+        finally:
+            self._calls.pop()
+
+    @contextlib.contextmanager
+    def renamed(self, inner, outer):
+        """Inside, names that are `inner` or start with `inner/` start with `outer` instead: a
+        layer wrapping another (`TimeDistributed`) builds it under its own name."""
+        self._renames.append((inner, outer))
+        try:
+            yield
+        finally:
+            self._renames.pop()
+
+    def _named(self, name, shared=False):
+        for inner, outer in reversed(self._renames):
+            if name == inner or name.startswith(inner + "/"):
+                name = outer + name[len(inner) :]
+        if shared or not any(self._calls):
+            return name
+        return f"{name}@{'.'.join(str(index) for index in self._calls)}"
+
     def _variable(self, name, shape, kind, initializer="zeros", values=None):
+        shape = tuple(int(d) for d in shape)
+        name = self._named(name, shared=kind == PARAMETER)
+        if kind == PARAMETER and any(self._calls) and name in self._variables:
+            shared = self._variables[name]
+            if shared.shape != shape or shared.kind != PARAMETER:
+                raise ValueError(f"A later call asks for {name!r} with shape {shape}, not {shared.shape}.")
+            return Operand((name,), shape, False)
         if name in self._variables:
             raise ValueError(f"A variable named {name!r} already exists.")
-        shape = tuple(int(d) for d in shape)
         self._variables[name] = Variable(name, shape, kind, initializer, values)
         return Operand((name,), shape, kind != PARAMETER)
+
+    def _node(self, node):
+        node.name = self._named(node.name)
+        self._nodes.append(node)
 
     def input(self, name, shape):
         """A per-sample variable pinned to the data (shape without the batch axis)."""
@@ -87,9 +130,7 @@ class GraphBuilder:
         columns = kernel.then(shapes.Transpose(kernel.shape, (1, 0)))
         rank = len(x.shape)
         out = self._variable(name, x.shape[:-1] + (kernel.shape[1],), STATE)
-        self._nodes.append(
-            DotNode(name, x.port(expand=(rank,)), columns.port(expand=tuple(range(rank))), out.sources[0])
-        )
+        self._node(DotNode(name, x.port(expand=(rank,)), columns.port(expand=tuple(range(rank))), out.sources[0]))
         return out
 
     def add(self, terms, name, activation=None, coefficients=None):
@@ -111,7 +152,7 @@ class GraphBuilder:
                 raise ValueError(f"{name}: a term of shape {term.shape} does not match {shape}.")
             ports.append(term.port(expand=() if term.per_sample else tuple(range(lead + 1))))
         out = self._variable(name, shape, STATE)
-        self._nodes.append(SumNode(name, ports, out.sources[0], _activation(activation, name), coefficients))
+        self._node(SumNode(name, ports, out.sources[0], _activation(activation, name), coefficients))
         return out
 
     def unary(self, x, primitive, name, reduces=False):
@@ -120,7 +161,7 @@ class GraphBuilder:
         if not x.per_sample:
             raise ValueError(f"{name}: unary operations apply to per-sample variables.")
         out = self._variable(name, x.shape[:-1] if reduces else x.shape, STATE)
-        self._nodes.append(UnaryNode(name, x.port(), out.sources[0], primitive))
+        self._node(UnaryNode(name, x.port(), out.sources[0], primitive))
         return out
 
     def dense(self, x, units, name, activation=None, use_bias=True, kernel_values=None):
@@ -165,15 +206,91 @@ class GraphBuilder:
         kernel = kernel.then(shapes.Reshape(shape, (patches.shape[-1], filters)))
         return self._affine(patches, kernel, name, activation, use_bias)
 
+    def depthwise_conv2d(
+        self,
+        x,
+        kernel_size,
+        multiplier,
+        name,
+        strides=(1, 1),
+        padding="valid",
+        dilation_rate=(1, 1),
+        activation=None,
+        use_bias=True,
+        kernel_shape=None,
+        kernel_name="kernel",
+    ):
+        """A DepthwiseConv2D layer on per-sample images `[H, W, C]`: each channel convolved
+        with its own `multiplier` filters (dot nodes over that channel's patches), output
+        channel `c * multiplier + j` as Keras orders them, then sum (+ReLU) nodes as in `dense`.
+
+        Parameters `<name>/<kernel_name>` (`[kh, kw, C, multiplier]`, or `kernel_shape`, another
+        shape of the same entries in the same order) and `<name>/bias`.
+        """
+        if not x.per_sample or len(x.shape) != 3:
+            raise ValueError(f"{name}: expected per-sample images [H, W, C], got shape {x.shape}.")
+        height, width, channels = x.shape
+        shape = tuple(kernel_size) + (channels, multiplier)
+        kernel = self.parameter(f"{name}/{kernel_name}", kernel_shape or shape, "glorot_uniform")
+        kernel = self.reshape(kernel, shape)
+        channel_outputs = []
+        for c in range(channels):
+            channel = self.slice(x, (0, 0, c), (height, width, 1))
+            patches = channel.then(shapes.Patches(channel.shape, kernel_size, strides, padding, dilation_rate))
+            filters = self.slice(kernel, (0, 0, c, 0), tuple(kernel_size) + (1, multiplier))
+            filters = self.reshape(filters, (patches.shape[-1], multiplier))
+            channel_outputs.append(self.dot(patches, filters, f"{name}/channel_{c}"))
+        joined = self.concatenate(channel_outputs)
+        if not use_bias and _activation(activation, name) is None:
+            return joined
+        return self._biased(joined, name, activation, use_bias)
+
+    def separable_conv2d(
+        self,
+        x,
+        filters,
+        kernel_size,
+        multiplier,
+        name,
+        activation=None,
+        use_bias=True,
+        kernel_shapes=(None, None),
+        **settings,
+    ):
+        """A SeparableConv2D layer on per-sample images `[H, W, C]`: `depthwise_conv2d` (its
+        `strides`, `padding` and `dilation_rate` in `settings`, no bias), then a 1x1
+        convolution to `filters` (dot nodes per pixel) and sum (+ReLU) nodes as in `dense`.
+
+        Parameters `<name>/depthwise_kernel` (`[kh, kw, C, multiplier]`), `<name>/pointwise_kernel`
+        (`[1, 1, C * multiplier, filters]`; `kernel_shapes` gives other shapes of the same
+        entries) and `<name>/bias`.
+        """
+        depthwise_shape, pointwise_shape = kernel_shapes
+        depthwise = self.depthwise_conv2d(
+            x,
+            kernel_size,
+            multiplier,
+            name,
+            use_bias=False,
+            kernel_shape=depthwise_shape,
+            kernel_name="depthwise_kernel",
+            **settings,
+        )
+        channels = depthwise.shape[-1]
+        shape = pointwise_shape or (1, 1, channels, filters)
+        kernel = self.parameter(f"{name}/pointwise_kernel", shape, "glorot_uniform")
+        return self._affine(depthwise, self.reshape(kernel, (channels, filters)), name, activation, use_bias)
+
     def _affine(self, x, kernel, name, activation, use_bias):
         """`activation(x @ kernel + bias)`: dot nodes, then a sum node for the bias and/or activation."""
-        activation = _activation(activation, name)
-        if not use_bias and activation is None:
+        if not use_bias and _activation(activation, name) is None:
             return self.dot(x, kernel, name)
-        terms = [self.dot(x, kernel, f"{name}/dot")]
-        if use_bias:
-            terms.append(self.parameter(f"{name}/bias", (kernel.shape[1],)))
-        return self.add(terms, name, activation=activation)
+        return self._biased(self.dot(x, kernel, f"{name}/dot"), name, activation, use_bias)
+
+    def _biased(self, x, name, activation, use_bias):
+        """`activation(x + bias)`: a sum node with the bias `<name>/bias` if `use_bias`."""
+        terms = [x, self.parameter(f"{name}/bias", x.shape[-1:])] if use_bias else [x]
+        return self.add(terms, name, activation=_activation(activation, name))
 
     def max_pool2d(self, x, pool_size, name, strides=None, padding="valid"):
         """Max over each window of per-sample images `[H, W, C]`, channel by channel. With
@@ -226,7 +343,7 @@ class GraphBuilder:
         shape = x.shape[:-1] if per_sample else x.shape[-1:]
         statistics = []
         for kind in ("mean", "inverse_std"):
-            variable = f"{name}/{kind}"
+            variable = self._named(f"{name}/{kind}")
             self._variables[variable] = Variable(variable, shape, STATISTIC)
             self._statistics[variable] = Statistic(x.sources[0], kind, axes, epsilon)
             statistics.append(Operand((variable,), shape, per_sample))
@@ -235,7 +352,7 @@ class GraphBuilder:
         expand = (rank,) if per_sample else tuple(range(rank))
         out = self._variable(name, x.shape, STATE)
         ports = [statistic.port(expand=expand) for statistic in statistics]
-        self._nodes.append(AffineNode(name, x.port(), *ports, out.sources[0]))
+        self._node(AffineNode(name, x.port(), *ports, out.sources[0]))
         return out
 
     def scale_and_shift(self, x, name, scale=True, center=True):
@@ -248,13 +365,26 @@ class GraphBuilder:
             x = self.add([x, self.parameter(f"{name}/beta", x.shape[-1:])], name)
         return x
 
+    def parametric_relu(self, x, name, alpha_shape):
+        """`max(x, 0) + alpha * min(x, 0)` with the slopes `<name>/alpha` (`alpha_shape`: x's
+        shape, or 1 along the axes sharing a slope): a ReLU node, a sum node for the negative
+        part, a product node with the slopes (bilinear, as a dot product of length one), then
+        a sum node."""
+        alpha = self.parameter(f"{name}/alpha", alpha_shape)
+        for axis, (size, slopes) in enumerate(zip(x.shape, alpha_shape)):
+            if slopes != size:
+                alpha = self.repeat(alpha, axis, size)
+        positive = self.add([x], f"{name}/positive", activation="relu")
+        negative = self.add([x, positive], f"{name}/negative", coefficients=(1.0, -1.0))
+        return self.add([positive, self.multiply(negative, alpha, f"{name}/sloped")], name)
+
     def stack(self, terms, name, primitive):
         """`out = primitive(terms stacked on a last axis)` for per-sample terms of one shape
         (`Max` or `Min` of the terms, entry by entry)."""
         if any(not term.per_sample or term.shape != terms[0].shape for term in terms):
             raise ValueError(f"{name}: expected per-sample terms of one shape, got {[t.shape for t in terms]}.")
         out = self._variable(name, terms[0].shape, STATE)
-        self._nodes.append(StackNode(name, [term.port() for term in terms], out.sources[0], primitive))
+        self._node(StackNode(name, [term.port() for term in terms], out.sources[0], primitive))
         return out
 
     def multiply(self, a, b, name):
@@ -265,7 +395,7 @@ class GraphBuilder:
             raise ValueError(f"{name}: cannot multiply shapes {a.shape} and {b.shape} entry by entry.")
         out = self._variable(name, a.shape, STATE)
         b_port = b.port(expand=() if b.per_sample else tuple(range(lead + 1)))
-        self._nodes.append(ProductNode(name, a.port(), b_port, out.sources[0]))
+        self._node(ProductNode(name, a.port(), b_port, out.sources[0]))
         return out
 
     def embedding(self, ids, vocabulary, dim, name):

@@ -195,7 +195,75 @@ def reshaping():
     return keras.Model(inputs, keras.layers.Dense(2)(keras.layers.Flatten()(x)))
 
 
+def shared_and_nested():
+    """A layer called twice (its calls share the weights), and a functional model nested as
+    a layer and called twice, with a Sequential model nested in it."""
+    block = keras.Sequential([keras.Input((5,)), keras.layers.Dense(5, activation="tanh")], name="block")
+    inner_inputs = keras.Input((5,))
+    inner = keras.Model(inner_inputs, keras.layers.Dense(4)(block(inner_inputs)), name="inner")
+    inputs = keras.Input((6,))
+    shared = keras.layers.Dense(5, activation="relu")
+    x = shared(keras.layers.Dense(5)(inputs))
+    x = keras.layers.Add()([shared(x), x])
+    return keras.Model(inputs, keras.layers.Dense(2)(keras.layers.Concatenate()([inner(x), inner(shared(x))])))
+
+
+def time_distributed():
+    """Layers applied to every step: a convolution and pooling per frame, Dense per step."""
+    return keras.Sequential(
+        [
+            keras.Input((3, 5, 4, 2)),
+            keras.layers.TimeDistributed(keras.layers.Conv2D(2, 2, activation="relu")),
+            keras.layers.TimeDistributed(keras.layers.MaxPooling2D(2)),
+            keras.layers.TimeDistributed(keras.layers.Flatten()),
+            keras.layers.TimeDistributed(keras.layers.Dense(3, activation="tanh")),
+            keras.layers.GRU(2),
+            keras.layers.Dense(2),
+        ]
+    )
+
+
+def parametric_relu():
+    """PReLU slopes per entry and shared over image positions, set away from Keras's zeros."""
+    model = keras.Sequential(
+        [
+            keras.Input((4, 3, 2)),
+            keras.layers.Conv2D(3, 2),
+            keras.layers.PReLU(shared_axes=[1, 2]),
+            keras.layers.Flatten(),
+            keras.layers.Dense(4),
+            keras.layers.PReLU(),
+            keras.layers.Dense(2),
+        ]
+    )
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.PReLU):
+            layer.alpha.assign(keras.random.uniform(layer.alpha.shape, -0.5, 1.5, seed=1))
+    return model
+
+
+def separable():
+    """Depthwise and separable convolutions, 2-D and 1-D, with and without bias."""
+    return keras.Sequential(
+        [
+            keras.Input((7, 6, 2)),
+            keras.layers.DepthwiseConv2D(3, depth_multiplier=2, padding="same", activation="relu"),
+            keras.layers.SeparableConv2D(3, (2, 3), strides=(2, 1), depth_multiplier=2, activation="tanh"),
+            keras.layers.DepthwiseConv2D(2, use_bias=False, dilation_rate=(1, 2)),
+            keras.layers.Reshape((-1, 3)),
+            keras.layers.SeparableConv1D(2, 2, use_bias=False),
+            keras.layers.DepthwiseConv1D(2, strides=2),
+            keras.layers.Flatten(),
+            keras.layers.Dense(2),
+        ]
+    )
+
+
 MODELS = {
+    "separable": separable,
+    "parametric_relu": parametric_relu,
+    "time_distributed": time_distributed,
+    "shared_and_nested": shared_and_nested,
     "reshaping": reshaping,
     "recurrent": recurrent,
     "normalization": normalization,

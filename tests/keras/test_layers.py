@@ -133,7 +133,7 @@ def test_every_node_projects_each_operation_to_its_nearest_point(make, rng):
         (keras.layers.Conv1D(2, 3, padding="causal"), "causal"),
         (keras.layers.Conv1D(2, 3, activation="exponential"), "exponential"),
         (keras.layers.Conv1D(2, 3, activation="softmax"), "softmax"),
-        (keras.layers.Conv1D(2, 3, kernel_regularizer="l2"), "kernel_regularizer"),
+        (keras.layers.Conv1D(2, 3, kernel_regularizer=keras.regularizers.OrthogonalRegularizer()), "L1, L2 or L1L2"),
         (keras.layers.AveragePooling1D(2, padding="same"), "padding='valid'"),
         (keras.layers.GlobalMaxPooling1D(keepdims=True), "keepdims"),
     ],

@@ -78,9 +78,10 @@ def test_every_unsupported_layer_is_named_with_its_class_and_the_supported_list(
         (keras.layers.Dense(4, activation="exponential"), "'exponential'"),
         (keras.layers.Activation("log_softmax"), "'log_softmax'"),
         (keras.layers.Activation(lambda x: 2 * x), "'<lambda>'"),
-        (keras.layers.Dense(4, kernel_regularizer="l2"), "kernel_regularizer"),
+        (keras.layers.Dense(4, kernel_regularizer=keras.regularizers.OrthogonalRegularizer()), "kernel_regularizer"),
+        (keras.layers.Dense(4, activity_regularizer="l2"), "activity_regularizer"),
     ],
-    ids=["dense_exponential", "activation_log_softmax", "activation_lambda", "regularizer"],
+    ids=["dense_exponential", "activation_log_softmax", "activation_lambda", "regularizer", "activity_regularizer"],
 )
 def test_unsupported_settings_are_refused_at_wrap_time(layer, culprit):
     model = keras.Sequential([keras.Input((3,)), layer, keras.layers.Dense(2)])
