@@ -48,6 +48,13 @@ class Node:
     def project(self, copies, constants=None):
         raise NotImplementedError
 
+    def projection_key(self):
+        """Equal for nodes whose `project` is one function of their copies, elementwise over
+        the grid (so several nodes' copies joined into one grid project at once); None if
+        the node has no such key. By default: the class and the primitive's settings."""
+        primitive = getattr(self, "primitive", None)
+        return None if primitive is None else (type(self), _settings_key(primitive))
+
     def moves_along(self, key, constants):
         """Whether the copies of argument `key` only ever move along a constant argument (see
         `Along`), given the node's `constants`."""
@@ -156,6 +163,18 @@ class DotNode(Node):
         )
         moved = {"x": tf.reshape(moved_x, tf.shape(x)), "w": moved_w, OUTPUT: tf.reshape(moved_out, tf.shape(out))}
         return {key: moved[key] for key in held}
+
+
+def _settings_key(value):
+    """A hashable stand-in for a primitive's settings: plain values as they are, other
+    objects (an activation primitive, a function) by identity."""
+    if isinstance(value, (bool, int, float, str, type(None))):
+        return value
+    if isinstance(value, tuple):
+        return tuple(_settings_key(item) for item in value)
+    if hasattr(value, "__dict__") and not callable(value):
+        return (type(value),) + tuple((key, _settings_key(item)) for key, item in sorted(vars(value).items()))
+    return id(value)
 
 
 def _partner(key):

@@ -107,14 +107,51 @@ class FeasibilityProblem:
         return expanded
 
     def project_nodes(self, state, names=None):
+        """Every node in `names` (all by default) projected. Nodes that project alike (same
+        primitive, same argument shapes past their grids, no constants: an unrolled
+        recurrent layer's steps) are projected as one grid, joined: the same projections,
+        with the ops built once for all of them rather than once per node."""
         names = set(self.graph.node_names if names is None else names)
-        return {
-            node.name: self._project_node(node, state) if node.name in names else state[node.name]
-            for node in self.graph.nodes
-        }
+        together = collections.defaultdict(list)
+        for node in self.graph.nodes:
+            if node.name in names:
+                together[self._projection_key(node, state[node.name])].append(node)
+        projected = {}
+        for key, nodes in together.items():
+            if key is None or len(nodes) == 1:
+                projected.update({node.name: self._project_node(node, state) for node in nodes})
+            else:
+                projected.update(self._project_joined(nodes, state))
+        return {node.name: projected.get(node.name, state[node.name]) for node in self.graph.nodes}
 
     def _project_node(self, node, state):
         return self.layout.project(node, state[node.name], self._constants[node.name])
+
+    def _projection_key(self, node, held):
+        """Equal for nodes whose copies can be joined into one grid and projected at once; None
+        for a node projected on its own (it has constants, or its layout is not every copy)."""
+        if self.layout.factored or self._constants[node.name] or node.projection_key() is None:
+            return None
+        rank = held[OUTPUT].shape.rank
+        if rank is None or any(not isinstance(value, tf.Tensor) for value in held.values()):
+            return None
+        past_grid = tuple((key, tuple(value.shape[rank:]), value.dtype) for key, value in sorted(held.items()))
+        return node.projection_key(), past_grid
+
+    def _project_joined(self, nodes, state):
+        """The nodes' copies flattened over their grids, joined, projected by the first node
+        (they project alike), and split back."""
+        sizes = tf.stack([tf.size(state[node.name][OUTPUT]) for node in nodes])
+        rank = state[nodes[0].name][OUTPUT].shape.rank
+        joined = {
+            key: tf.concat([tf.reshape(state[node.name][key], [-1, *value.shape[rank:]]) for node in nodes], 0)
+            for key, value in state[nodes[0].name].items()
+        }
+        moved = {key: tf.split(value, sizes) for key, value in nodes[0].project(joined, {}).items()}
+        return {
+            node.name: {key: tf.reshape(parts[i], tf.shape(state[node.name][key])) for key, parts in moved.items()}
+            for i, node in enumerate(nodes)
+        }
 
     def consensus(self, state, names=None, restrict=True):
         """The consensus value of each variable in `names` (all by default): `{name: tensor}`.

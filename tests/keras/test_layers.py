@@ -32,6 +32,21 @@ def test_the_constraint_graph_computes_what_keras_computes(make, rng):
     np.testing.assert_allclose(problem.values[output], model(x, training=True), rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("make", MODELS.values(), ids=MODELS.keys())
+def test_nodes_projected_joined_move_exactly_as_each_projected_alone(make, rng):
+    model = compiled(make)
+    problem = problem_of(model, inputs_for(model, rng), rng)
+    state = problem.initial_state()
+    # Move every copy off its graph, so that every projection has work to do.
+    state = tf.nest.map_structure(lambda held: held + tf.random.normal(tf.shape(held), seed=1), state)
+    joined = problem.project_nodes(state)
+    for node in model.plan.graph.nodes:
+        alone = problem.project_nodes(state, names=[node.name])[node.name]
+        tf.nest.map_structure(
+            lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5), joined[node.name], alone
+        )
+
+
 def _two_of_each_kind(nodes):
     """The first two nodes of each class and primitive (recurrent layers repeat theirs per step)."""
     seen = {}
