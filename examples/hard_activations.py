@@ -1,6 +1,6 @@
 """A hard-threshold MLP on MNIST: gradient training against projection training, side by side.
 
-    python examples/hard_activations.py                    # Sign(scale=0.1) activations
+    python examples/hard_activations.py                    # Sign() activations
     python examples/hard_activations.py --activation=step --epochs=3
 
 The model is a 784-128-128-10 MLP whose hidden activations are `kf.layers.Sign` (or
@@ -11,9 +11,9 @@ projections. Trained by projection (`kf.wrap`, then `fit`), every layer learns. 
 start from the same weights on the bundled 8,000/2,000 MNIST split; the script prints
 each one's test accuracy and how much of its first-layer weights moved.
 
-The thresholds output +-0.1 (Sign) or 0 / 0.1 (Step) rather than +-1: about
-1/sqrt(units), so that hidden activations and the next layer's weight columns have
-comparable lengths and the projections move both (see `kf.layers.Sign`).
+The thresholds output +-1/sqrt(128) (Sign) or 0 / 1/sqrt(128) (Step), their default scale,
+so that hidden activations and the next layer's weight columns have comparable lengths and
+the projections move both (see `kf.layers.Sign`); `--scale` sets another.
 """
 
 import common
@@ -25,7 +25,9 @@ import keras_feasible as kf
 from keras_feasible.datasets import mnist
 
 flags.DEFINE_enum("activation", "sign", ["sign", "step"], "Hidden activation (a hard threshold).")
-flags.DEFINE_float("scale", 0.1, "Upper level of the threshold (Sign: +-scale; Step: 0 or scale).")
+flags.DEFINE_float(
+    "scale", None, "Upper level of the threshold (Sign: +-scale; Step: 0 or scale); default the layers' own."
+)
 flags.DEFINE_integer("adam_epochs", 20, "Passes over the training images with Adam.")
 flags.DEFINE_float("learning_rate", 1e-2, "Adam's learning rate.")
 flags.DEFINE_integer("train_images", None, "Use only the first N training images (for a quick run).")
@@ -87,7 +89,7 @@ def main(argv):
         change = np.abs(model.layers[0].kernel.numpy() - initial.layers[0].kernel.numpy())
         results[name] = (accuracy, np.mean(change > 0), change.max())
     print(
-        f"{FLAGS.activation}(scale={FLAGS.scale}) MLP 784-128-128-10, batch {FLAGS.batch_size}; "
+        f"{FLAGS.activation}(scale={initial.layers[1].scale:.4g}) MLP 784-128-128-10, batch {FLAGS.batch_size}; "
         f"Adam: {FLAGS.adam_epochs} epochs at learning rate {FLAGS.learning_rate}; projection: "
         f"{FLAGS.epochs} epoch(s) of {common.make_solver()}"
     )

@@ -1,5 +1,7 @@
 """Hard activations: Quantize, Sign, Step."""
 
+import math
+
 import keras
 
 from keras_feasible import projections
@@ -8,10 +10,10 @@ from keras_feasible import projections
 class HardActivation(keras.layers.Layer):
     """A piecewise-constant activation applied entry by entry; `primitive` is the
     `keras_feasible.projections.PiecewiseConstant` that both computes it and, under
-    projection training, projects onto its graph."""
+    projection training, projects onto its graph. Subclasses make it in `_make_primitive()`,
+    called when the layer is built (its settings may depend on the input shape)."""
 
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
+    def build(self, input_shape):
         self.primitive = self._make_primitive()
 
     def _make_primitive(self):
@@ -42,9 +44,11 @@ class Quantize(HardActivation):
     """
 
     def __init__(self, levels, scale=1.0, **kwargs):
+        super().__init__(**kwargs)
         self.levels = int(levels)
         self.scale = float(scale)
-        super().__init__(**kwargs)
+        if self.levels < 2 or not self.scale > 0:
+            raise ValueError(f"Quantize needs levels >= 2 and scale > 0; got levels={levels}, scale={scale}.")
 
     def _make_primitive(self):
         return projections.Quantize(self.levels, self.scale)
@@ -56,23 +60,32 @@ class Quantize(HardActivation):
 class ScaledThreshold(HardActivation):
     """A hard threshold at zero whose upper level is `scale`.
 
-    The scale matters to projection training, not to what the model can express: a
-    projection onto a dot product's graph moves its two vectors in proportion to each
-    other's length, so hidden activations much longer than the next layer's weight
-    columns barely move, and a threshold unit then never flips. A scale of about
-    `1 / sqrt(units)` keeps the two comparable.
+    The scale matters to projection training, not to what the model can express (the next
+    layer's weights absorb it): a projection onto a dot product's graph moves its two
+    vectors in proportion to each other's length, so hidden activations much longer than
+    the next layer's weight columns barely move, and a threshold unit then never flips.
+    The default, `1 / sqrt(units)` for `units` entries along the last axis, makes the
+    activation vector about as long as a Glorot-initialised weight column.
 
     Args:
-        scale: the upper level, positive.
+        scale: the upper level, positive; None (the default) for `1 / sqrt(units)`, set
+            when the layer is built.
         **kwargs: as for any Keras layer.
 
     Raises:
         ValueError: `scale` not positive.
     """
 
-    def __init__(self, scale=1.0, **kwargs):
-        self.scale = float(scale)
+    def __init__(self, scale=None, **kwargs):
         super().__init__(**kwargs)
+        self.scale = None if scale is None else float(scale)
+        if self.scale is not None and not self.scale > 0:
+            raise ValueError(f"{type(self).__name__} needs scale > 0 (or None for the default); got {scale}.")
+
+    def build(self, input_shape):
+        if self.scale is None:
+            self.scale = 1.0 / math.sqrt(int(input_shape[-1]))
+        super().build(input_shape)
 
     def get_config(self):
         return {**super().get_config(), "scale": self.scale}

@@ -184,10 +184,13 @@ def test_an_embedding_must_read_a_model_input():
 
 
 X = np.array([-3.0, -1.0, -0.5, -1e-7, 0.0, 0.4, 0.5, 1.2, 9.0], np.float32)
+DEFAULT_SCALE = np.float32(1 / 3)  # 1 / sqrt(9 entries)
 HARD_FUNCTIONS = {
-    "step": (kf.layers.Step(), (X >= 0).astype(np.float32)),
+    "step": (kf.layers.Step(scale=1.0), (X >= 0).astype(np.float32)),
+    "step_default": (kf.layers.Step(), np.where(X >= 0, DEFAULT_SCALE, 0.0)),
     "step_scaled": (kf.layers.Step(scale=0.1), np.where(X >= 0, np.float32(0.1), 0.0)),
-    "sign": (kf.layers.Sign(), np.where(X >= 0, 1.0, -1.0)),
+    "sign": (kf.layers.Sign(scale=1.0), np.where(X >= 0, 1.0, -1.0)),
+    "sign_default": (kf.layers.Sign(), np.where(X >= 0, DEFAULT_SCALE, -DEFAULT_SCALE)),
     "sign_scaled": (kf.layers.Sign(scale=0.1), np.where(X >= 0, np.float32(0.1), np.float32(-0.1))),
     "quantize": (kf.layers.Quantize(levels=5, scale=2.0), np.clip(np.floor(X + 0.5), -2.0, 2.0)),  # ties go up
 }
