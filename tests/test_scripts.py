@@ -137,6 +137,21 @@ def test_benchmark_tool_prints_a_row_per_solver_beside_adam():
     assert float(rows[0][10]) > 0 and rows[1][10].strip() == "-"  # a sweep's cost over a gradient step's
 
 
+def test_benchmark_tool_compares_a_hard_model_with_the_straight_through_estimator():
+    output = run_script(
+        "tools/benchmark.py",
+        "--train_samples=512",
+        "--sweeps=3",
+        "--timing_steps=2",
+        "--model=binarized_mlp",
+        "--solvers=alternating_projections",
+        "--nojit_compile",
+    )
+    rows = [line.split("|")[1:-1] for line in output.splitlines() if line.startswith("| ") and "solver" not in line]
+    assert [row[0].strip().split()[0] for row in rows] == ["alternating_projections", "straight_through"]
+    assert all(0.0 <= float(row[2].strip().rstrip("%")) <= 100.0 for row in rows)
+
+
 def test_explicit_softmax_tool_prints_the_solution_adam_and_the_warm_start():
     output = run_script(
         "tools/explicit_softmax.py", "--train_images=1000", "--adam_epochs=1", "--seeds=0", "--sweeps=2"

@@ -1,16 +1,18 @@
-"""Speed, memory and accuracy of the projection solvers beside a Keras Adam baseline.
+"""Speed, memory and accuracy of the projection solvers beside a gradient baseline.
 
     python tools/benchmark.py                      # DR and AP, 1 epoch, the bundled MNIST split
     python tools/benchmark.py --solvers=douglas_rachford --epochs=5 --repeats=3
     python tools/benchmark.py --model=cnn --solvers=alternating_projections
     python tools/benchmark.py --model=mlp_noskip --solvers=admm,douglas_rachford --epochs=5
     python tools/benchmark.py --model=softmax --solvers=explicit_softmax
+    python tools/benchmark.py --model=step_mlp --solvers=douglas_rachford --epochs=3
 
 Trains the same Keras model on the same data with each solver or trainer (through
 `kf.wrap` and `model.fit`; the margin loss, or cross-entropy for the explicit softmax
 solution, the forward gradient, rec-LRA, Alopex and neuroevolution) and with Adam (the unwrapped model,
-cross-entropy on the logits), each in a process of its own so that its peak resident
-memory is its own, and prints a Markdown table:
+cross-entropy on the logits; for the hard models the straight-through estimator of
+`tools/straight_through.py`, as binarized-network libraries train them), each in a process
+of its own so that its peak resident memory is its own, and prints a Markdown table:
 
 * test accuracy after the last epoch (mean over `--repeats` seeds);
 * s to target: training seconds (compile included, validation left out) until the end
@@ -44,6 +46,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 from absl import app, flags
+from straight_through import straight_through  # tools/, beside this script
 
 import keras_feasible as kf
 from keras_feasible.datasets import mnist
@@ -52,10 +55,13 @@ flags.DEFINE_enum("dataset", "mnist", ["mnist", "mnist_full", "mnist1d"], "Train
 flags.DEFINE_enum(
     "model",
     "mlp",
-    ["mlp", "mlp_noskip", "mlp32", "cnn", "softmax"],
+    ["mlp", "mlp_noskip", "mlp32", "cnn", "softmax", "step_mlp", "sign_mlp", "binarized_mlp"],
     "Model: the quality bar's MLP (skip: its output reads both hidden layers), the chain MLP without the skip, "
-    "the small 784-32-10 MLP, a small CNN, or a single Dense softmax layer.",
+    "the small 784-32-10 MLP, a small CNN, a single Dense softmax layer, or a hard-threshold model: "
+    "784-128-128-10 with Step or Sign hidden activations, or the binarized 784-256-256-10 (binary QuantizedDense "
+    "hidden layers with Sign activations, a real output layer).",
 )
+flags.DEFINE_float("hard_scale", None, "Scale of the hard models' Step/Sign layers (default: the layers' own).")
 TRAINERS = {**kf.solvers.BY_NAME, **kf.trainers.BY_NAME}
 CROSS_ENTROPY_TRAINERS = ("explicit_softmax", "forward_gradient", "rec_lra", "alopex", "neuroevolution")
 flags.DEFINE_list("solvers", ["douglas_rachford", "alternating_projections"], f"Any of {', '.join(TRAINERS)}.")
@@ -74,12 +80,16 @@ flags.DEFINE_integer("repeats", 1, "Runs per solver, with seeds 0, 1, ...")
 flags.DEFINE_integer("timing_steps", 20, "Calls timed for the update and gradient-step figures.")
 flags.DEFINE_integer("train_samples", None, "Train on the first N training samples only (a quick run).")
 flags.DEFINE_boolean("jit_compile", True, "Compile the projection updates with XLA (as fit does on one device).")
-flags.DEFINE_boolean("baseline", True, "Also train with Adam.")
+flags.DEFINE_boolean(
+    "baseline", True, "Also train by gradients: Adam, or Adam through straight-through gradients for hard models."
+)
 flags.DEFINE_boolean("curve", False, "Also print the test accuracy after every epoch (the first seed's).")
 flags.DEFINE_float("target", 0.9, "Test accuracy for the time-to-target column.")
 FLAGS = flags.FLAGS
 
 ADAM = "adam"
+STE = "straight_through"  # Adam through straight-through gradients: the baseline for hard models
+HARD_MODELS = ("step_mlp", "sign_mlp", "binarized_mlp")
 SETTINGS = (
     "sweeps",
     "relaxation",
@@ -102,8 +112,10 @@ def load(dataset):
     return mnist.load_data(full=dataset == "mnist_full")
 
 
-def build_model(name, input_shape):
+def build_model(name, input_shape, hard_scale=None):
     inputs = keras.Input(input_shape)
+    if name in HARD_MODELS:
+        return hard_model(name, inputs, hard_scale)
     if name == "softmax":
         return keras.Model(inputs, keras.layers.Dense(10)(inputs))
     if name == "mlp32":
@@ -116,6 +128,29 @@ def build_model(name, input_shape):
     h2 = keras.layers.Dense(128, activation="relu")(h1)
     top = keras.layers.Concatenate()([h1, h2]) if name == "mlp" else h2
     return keras.Model(inputs, keras.layers.Dense(10)(top))
+
+
+def model_of(config, input_shape):
+    """The model `config` names, made trainable by straight-through gradients for the STE."""
+    model = build_model(config["model"], input_shape, config["hard_scale"])
+    return straight_through(model) if config["solver"] == STE else model
+
+
+def baseline(model_name):
+    """What a practitioner trains the model with by gradients."""
+    return STE if model_name in HARD_MODELS else ADAM
+
+
+def hard_model(name, inputs, scale):
+    threshold = kf.layers.Step if name == "step_mlp" else kf.layers.Sign
+    h = inputs
+    for _ in range(2):
+        if name == "binarized_mlp":
+            h = kf.layers.QuantizedDense(256, levels=2)(h)
+        else:
+            h = keras.layers.Dense(128)(h)
+        h = threshold(scale=scale)(h)
+    return keras.Model(inputs, keras.layers.Dense(10)(h))
 
 
 def median_seconds(function, arguments, calls):
@@ -144,20 +179,20 @@ def measure(config):
 
     x_batch, y_batch = tf.constant(x[:batch]), tf.constant(y[:batch])
     keras.utils.set_random_seed(0)
-    gradient_model = build_model(config["model"], x.shape[1:])
+    gradient_model = model_of({**config, "solver": baseline(config["model"])}, x.shape[1:])
     gradient_model.compile(optimizer=keras.optimizers.Adam(), loss=_cross_entropy())
     gradient_model.optimizer.build(gradient_model.trainable_variables)
     gradient_step = tf.function(lambda a, b: gradient_model.train_step((a, b)), jit_compile=True)
     result["step_seconds"] = median_seconds(gradient_step, (x_batch, y_batch), config["timing_steps"])
 
     if config["solver"] in kf.trainers.BY_NAME:
-        model = compiled(config, build_model(config["model"], x.shape[1:]))
+        model = compiled(config, model_of(config, x.shape[1:]))
         result["update_seconds"] = median_seconds(
             tf.function(lambda a, b: model.train_step((a, b))), (x_batch, y_batch), config["timing_steps"]
         )
-    elif config["solver"] != ADAM:
+    elif config["solver"] not in (ADAM, STE):
         solver = optimizer(config)
-        model = compiled(config, build_model(config["model"], x.shape[1:]))
+        model = compiled(config, model_of(config, x.shape[1:]))
         result["factored"] = model.feasibility_problem(x_batch, y_batch).layout.factored
 
         def update(solver):
@@ -199,8 +234,8 @@ def compiled(config, model):
 def train(config, seed, train_data, test_data):
     """One fit from seed `seed`: test accuracy, the first batch's seconds and the rest's."""
     keras.utils.set_random_seed(seed)
-    model = build_model(config["model"], train_data[0].shape[1:])
-    if config["solver"] == ADAM:
+    model = model_of(config, train_data[0].shape[1:])
+    if config["solver"] in (ADAM, STE):
         model.compile(optimizer=keras.optimizers.Adam(), loss=_cross_entropy(), metrics=["accuracy"])
     else:
         model = compiled(config, model)
@@ -277,7 +312,7 @@ def main(argv):
     unknown = sorted(set(FLAGS.solvers) - set(TRAINERS))
     if unknown:
         raise app.UsageError(f"Unknown solvers {unknown}; choose from {', '.join(TRAINERS)}.")
-    names = list(FLAGS.solvers) + ([ADAM] if FLAGS.baseline else [])
+    names = list(FLAGS.solvers) + ([baseline(FLAGS.model)] if FLAGS.baseline else [])
     print(
         f"{FLAGS.model} on {FLAGS.dataset}, batches of {FLAGS.batch}, {FLAGS.sweeps or 'default'} sweeps, "
         f"relaxation {FLAGS.relaxation or 'default'}, {FLAGS.epochs} epoch(s), {FLAGS.repeats} seed(s), "
@@ -295,6 +330,7 @@ def main(argv):
             "solver": name,
             "dataset": FLAGS.dataset,
             "model": FLAGS.model,
+            "hard_scale": FLAGS.hard_scale,
             **{setting: FLAGS[setting].value for setting in SETTINGS},
             "batch": FLAGS.batch,
             "epochs": FLAGS.epochs,
