@@ -4,9 +4,12 @@
     python examples/distributed_mnist.py --strategy=mirrored --cpu_replicas=4
     python examples/distributed_mnist.py --strategy=one                 # one device
     python examples/distributed_mnist.py --strategy=tpu --tpu=grpc://10.0.0.2:8470
+    python examples/local_workers.py --workers=2 -- examples/distributed_mnist.py --strategy=multi_worker
 
 The model and data are those of mnist_mlp.py. `mirrored` uses every GPU, or without GPUs
-splits the CPU into `--cpu_replicas` logical devices; `tpu` connects to the TPU named by
+splits the CPU into `--cpu_replicas` logical devices; `multi_worker` is one worker process
+of a cluster that `TF_CONFIG` describes (run it on every host, or start N local workers
+with `examples/local_workers.py`); `tpu` connects to the TPU named by
 `--tpu` through the standard cluster resolver (not verified here: no TPU was at hand).
 Every replica sweeps its share of each global batch; the weights' consensus is one
 all-reduce per sweep, so all replicas write the same weights. Prints the replica count,
@@ -25,7 +28,7 @@ from absl import app, flags
 import keras_feasible as kf
 from keras_feasible.datasets import mnist
 
-flags.DEFINE_enum("strategy", "mirrored", ["one", "mirrored", "tpu"], "Distribution strategy.")
+flags.DEFINE_enum("strategy", "mirrored", ["one", "mirrored", "multi_worker", "tpu"], "Distribution strategy.")
 flags.DEFINE_string("tpu", None, "TPU address for --strategy=tpu (a name or grpc:// address).")
 flags.DEFINE_integer("cpu_replicas", 2, "Logical CPU devices for --strategy=mirrored on a machine without GPUs.")
 FLAGS = flags.FLAGS
@@ -36,6 +39,8 @@ flags.adopt_module_key_flags(mnist_mlp)
 def make_strategy():
     if FLAGS.strategy == "one":
         return tf.distribute.get_strategy()
+    if FLAGS.strategy == "multi_worker":
+        return tf.distribute.MultiWorkerMirroredStrategy()  # the cluster and this worker: from TF_CONFIG
     if FLAGS.strategy == "tpu":
         resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=FLAGS.tpu)
         tf.config.experimental_connect_to_cluster(resolver)

@@ -7,6 +7,7 @@ function says why the private name is needed and what public alternative exists,
 import contextlib
 
 import keras
+import tensorflow as tf
 from keras.src.models.functional import Functional
 from keras.src.utils import tracking
 
@@ -88,3 +89,13 @@ def uses_merge_call(strategy):
     is off on GPUs under XLA); TensorFlow has no public one.
     """
     return strategy.extended._use_merge_call()
+
+
+def in_multi_worker_mode(strategy):
+    """Whether `strategy` spans several worker processes.
+
+    Keras 3 reduces step outputs differently there (`_collective_all_reduce_multi_worker`
+    in its TensorFlow trainer reads `StrategyExtended._in_multi_worker_mode`); TensorFlow
+    has no public test of it.
+    """
+    return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and strategy.extended._in_multi_worker_mode()

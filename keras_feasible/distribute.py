@@ -70,3 +70,36 @@ def _aggregate(variable, local, total, replicas):
     if variable.aggregation == "mean":
         return total / replicas
     return local
+
+
+# Keras 3's `fit` fails under a MultiWorkerMirroredStrategy of several worker processes
+# (keras-team/keras#20585, tensorflow/tensorflow#72388) at two places, which the model
+# works around with the two functions below:
+# * before the first step it builds the model from the first batch reduced with
+#   `strategy.reduce("MEAN", batch)`, which the collective reduce of several workers cannot
+#   take for a nested batch ("Attempt to convert a value (PerReplica...) to a Tensor");
+# * it reduces step outputs across workers with `strategy.reduce("MEAN", v, axis=0)`,
+#   which fails on the scalars every step returns ("Invalid reduction dimension 0").
+
+
+def first_local_batch(strategy, iterator):
+    """The first batch `iterator` yields, as its first local replica holds it: what Keras
+    builds the model from (only its structure and shapes matter)."""
+    for _, _, batches in iterator:
+        batch = next(batches)
+        return tf.nest.map_structure(
+            lambda v: (
+                strategy.experimental_local_results(v)[0] if isinstance(v, tf.distribute.DistributedValues) else v
+            ),
+            batch,
+        )
+    return None
+
+
+def reducible_across_workers(logs):
+    """`logs` with every scalar made a vector of one entry when the strategy spans several
+    workers, where Keras reduces step outputs along their first axis (the mean over workers
+    of one entry each: the scalar again)."""
+    if not compat.in_multi_worker_mode(tf.distribute.get_strategy()):
+        return logs
+    return {key: tf.reshape(value, [1]) if value.shape.rank == 0 else value for key, value in logs.items()}

@@ -192,11 +192,19 @@ class FeasibleModel(keras.Model):
         for key, value in logs.items():
             self._feasibility_metrics[key].update_state(value, sample_weight=samples)
         self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
-        return distribute.metric_results(self.metrics)
+        return distribute.reducible_across_workers(distribute.metric_results(self.metrics))
 
     def test_step(self, data):
         logs = super().test_step(data)
-        return {key: value for key, value in logs.items() if key not in self._feasibility_metrics}
+        logs = {key: value for key, value in logs.items() if key not in self._feasibility_metrics}
+        return distribute.reducible_across_workers(logs)
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Keras's own reduces the first batch across workers, which fails under several
+        # workers (see keras_feasible.distribute); the build needs one replica's batch.
+        if iterator is not None and self._distribute_strategy is not None:
+            iterator, data_batch = None, distribute.first_local_batch(self._distribute_strategy, iterator)
+        super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
 
     def feasibility_problem(self, x, y, cross_replica_sum=None):
         """The feasibility problem of the batch `(x, y)` at the current weights.

@@ -10,6 +10,8 @@ import sys
 import numpy as np
 import pytest
 
+from tests.helpers.workers import local_workers
+
 ROOT = pathlib.Path(__file__).parents[2]
 
 
@@ -24,6 +26,18 @@ def job(optimizer, tmp_path, name, *kill_at):
         text=True,
         timeout=600,
     )
+
+
+def workers_job(tmp_path, name, *kill_at):
+    """The same job as two worker processes of one cluster; returns worker 0's process
+    (worker 1 is stopped when worker 0 dies: it would wait for it for ever)."""
+    arguments = ["douglas_rachford", str(tmp_path / name), str(tmp_path / f"{name}.npz"), *kill_at]
+    command = [sys.executable, "-m", "tests.keras.resume_job", *arguments]
+    first, second = local_workers.run_workers(
+        command, 2, 600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, cwd=ROOT
+    )
+    assert second.returncode in (0, -signal.SIGKILL), second.stderr[-2000:]
+    return first
 
 
 # Douglas-Rachford keeps no state but the weights and the step count; Alopex keeps its
@@ -44,3 +58,19 @@ def test_a_fit_killed_mid_epoch_resumes_to_the_weights_of_an_uninterrupted_run(o
     assert weights
     for key in weights:
         np.testing.assert_array_equal(resumed[key], straight[key])
+
+
+def test_two_workers_killed_mid_epoch_resume_to_the_weights_of_an_uninterrupted_run(tmp_path):
+    killed = workers_job(tmp_path, "backup", "1", "4")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    resumed = workers_job(tmp_path, "backup")
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    straight = workers_job(tmp_path, "straight")
+    assert straight.returncode == 0, straight.stderr[-2000:]
+    runs = [np.load(tmp_path / f"{name}_{index}.npz") for name in ("backup", "straight") for index in range(2)]
+    assert [list(run["epochs"]) for run in runs] == [[1, 2], [1, 2], [0, 1, 2], [0, 1, 2]]
+    weights = [key for key in runs[0].files if key.startswith("arr_")]
+    assert weights
+    for key in weights:
+        for run in runs[1:]:
+            np.testing.assert_array_equal(run[key], runs[0][key])

@@ -1,0 +1,35 @@
+"""One worker of a two-process cluster (`TF_CONFIG` set by the test), or a single process
+without it: `python -m tests.keras.multi_worker_job SOLVER FOLDER` fits the MLP of
+tests/keras/test_distributed.py on 512 digits, global batches of 256, under
+`MultiWorkerMirroredStrategy` (one device alone without `TF_CONFIG`), and saves the final
+weights and the history in FOLDER/worker_<index>.npz (FOLDER/alone.npz)."""
+
+import json
+import os
+import sys
+
+import numpy as np
+import tensorflow as tf
+
+import keras_feasible as kf
+from keras_feasible.datasets import mnist
+from tests.helpers.models import mlp
+
+
+def main(solver, folder):
+    if "TF_CONFIG" in os.environ:
+        strategy = tf.distribute.MultiWorkerMirroredStrategy()
+        name = f"worker_{json.loads(os.environ['TF_CONFIG'])['task']['index']}"
+    else:
+        strategy, name = tf.distribute.get_strategy(), "alone"
+    (x, y), _ = mnist.load_data()
+    with strategy.scope():
+        model = kf.wrap(mlp(hidden=16))
+        model.compile(optimizer=kf.solvers.get(solver, sweeps=3), loss=kf.losses.Margin(), metrics=["accuracy"])
+    history = model.fit(x[:512].reshape(512, -1), y[:512], batch_size=256, epochs=2, shuffle=False, verbose=0)
+    logs = {f"log:{key}": values for key, values in history.history.items()}
+    np.savez(os.path.join(folder, name), *model.get_weights(), **logs, replicas=strategy.num_replicas_in_sync)
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
