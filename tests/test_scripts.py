@@ -132,6 +132,12 @@ def test_distributed_example_trains_as_two_worker_processes_that_agree():
     assert len(accuracies) == 2 and accuracies[0] == accuracies[1]
 
 
+def test_distributed_trace_tool_prints_a_row_per_sweep_count():
+    output = run_script("tools/distributed_trace.py", "--sweeps=1", "--images=512")
+    rows = [line.split("|")[1:-1] for line in output.splitlines() if line.startswith("| 1 ")]
+    assert len(rows) == 1 and all(float(cell) > 0 for cell in rows[0])
+
+
 def test_benchmark_tool_prints_a_row_per_solver_beside_adam():
     output = run_script(
         "tools/benchmark.py",
