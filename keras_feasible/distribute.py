@@ -1,4 +1,5 @@
-"""The one step of projection training that crosses devices: a sum over the replicas."""
+"""The one step of projection training that crosses devices, a sum over the replicas, and
+what `fit` needs to run across several worker processes."""
 
 import tensorflow as tf
 
