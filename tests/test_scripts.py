@@ -117,21 +117,6 @@ def test_distributed_example_trains_on_two_replicas_that_agree():
     assert float(re.search(r"test accuracy: (\d\.\d+)", output).group(1)) > 0.1
 
 
-def test_distributed_example_trains_as_two_worker_processes_that_agree():
-    output = run_script(
-        "examples/local_workers.py",
-        "--workers=2",
-        "--",
-        "examples/distributed_mnist.py",
-        "--strategy=multi_worker",
-        "--train_images=512",
-        "--sweeps=2",
-    )
-    assert output.count("on 2 replica(s) (CollectiveAllReduceStrategy)") == 2
-    accuracies = re.findall(r"test accuracy: (\d\.\d+)", output)
-    assert len(accuracies) == 2 and accuracies[0] == accuracies[1]
-
-
 def test_distributed_trace_tool_prints_a_row_per_sweep_count():
     output = run_script("tools/distributed_trace.py", "--sweeps=1", "--images=512")
     rows = [line.split("|")[1:-1] for line in output.splitlines() if line.startswith("| 1 ")]
