@@ -52,7 +52,7 @@ def main(optimizer, backup_dir, weights_path, *kill_at):
     with strategy.scope():
         model = kf.wrap(mlp(skip=True))
         optimizer = (
-            kf.trainers.get(optimizer) if optimizer in kf.trainers.BY_NAME else kf.solvers.get(optimizer, sweeps=5)
+            kf.trainers.get(optimizer) if optimizer in kf.trainers.BY_NAME else kf.solvers.get(optimizer, sweeps=3)
         )
         model.compile(optimizer=optimizer, loss=kf.losses.Margin(), jit_compile=False)
     callbacks = [keras.callbacks.BackupAndRestore(backup_dir)]
