@@ -49,13 +49,9 @@ class StraightThroughQuantizedDense(kf.layers.QuantizedDense):
     """`kf.layers.QuantizedDense` with its latent kernel clipped to [-1, 1] and the rounding's
     gradient taken as the identity."""
 
-    def call(self, inputs, training=None):
+    def computed_kernel(self):
         latent = self.kernel.value
-        kernel = ops.stop_gradient(self.kernel_values.project(latent)) + latent - ops.stop_gradient(latent)
-        x = ops.matmul(inputs, kernel)
-        if self.bias is not None:
-            x = ops.add(x, self.bias)
-        return self.activation(x) if self.activation is not None else x
+        return ops.stop_gradient(self.kernel_values.project(latent)) + latent - ops.stop_gradient(latent)
 
 
 def straight_through(model):

@@ -42,8 +42,12 @@ class QuantizedDense(keras.layers.Dense):
             self.scale = math.sqrt(2.0 / (int(input_shape[-1]) + self.units))
         self.kernel_values = FiniteSet.evenly_spaced(self.levels, self.scale)
 
+    def computed_kernel(self):
+        """The kernel the layer computes with: the latent kernel rounded to the allowed values."""
+        return self.kernel_values.project(self.kernel.value)
+
     def call(self, inputs, training=None):
-        x = keras.ops.matmul(inputs, self.kernel_values.project(self.kernel.value))
+        x = keras.ops.matmul(inputs, self.computed_kernel())
         if self.bias is not None:
             x = keras.ops.add(x, self.bias)
         return self.activation(x) if self.activation is not None else x

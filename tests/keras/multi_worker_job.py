@@ -4,7 +4,6 @@ tests/keras/test_distributed.py on 512 digits, global batches of 256, under
 `MultiWorkerMirroredStrategy` (one device alone without `TF_CONFIG`), and saves the final
 weights and the history in FOLDER/worker_<index>.npz (FOLDER/alone.npz)."""
 
-import json
 import os
 import sys
 
@@ -14,12 +13,13 @@ import tensorflow as tf
 import keras_feasible as kf
 from keras_feasible.datasets import mnist
 from tests.helpers.models import mlp
+from tests.helpers.workers import worker_index
 
 
 def main(solver, folder):
-    if "TF_CONFIG" in os.environ:
-        strategy = tf.distribute.MultiWorkerMirroredStrategy()
-        name = f"worker_{json.loads(os.environ['TF_CONFIG'])['task']['index']}"
+    index = worker_index()
+    if index is not None:
+        strategy, name = tf.distribute.MultiWorkerMirroredStrategy(), f"worker_{index}"
     else:
         strategy, name = tf.distribute.get_strategy(), "alone"
     (x, y), _ = mnist.load_data()

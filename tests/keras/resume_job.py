@@ -10,7 +10,6 @@ each worker keeps its backup and writes its weights in a folder of its own
 `BackupAndRestore` would have every worker write the same file), and only worker 0 kills
 itself."""
 
-import json
 import os
 import signal
 import sys
@@ -22,6 +21,7 @@ import tensorflow as tf
 import keras_feasible as kf
 from keras_feasible.datasets import mnist
 from tests.helpers.models import mlp
+from tests.helpers.workers import worker_index
 
 
 class KillAt(keras.callbacks.Callback):
@@ -40,10 +40,9 @@ class KillAt(keras.callbacks.Callback):
 def main(optimizer, backup_dir, weights_path, *kill_at):
     (x, y), _ = mnist.load_data()
     x, y = x[:512].reshape(512, -1), y[:512]
-    strategy = tf.distribute.get_strategy()
-    if "TF_CONFIG" in os.environ:
+    strategy, index = tf.distribute.get_strategy(), worker_index()
+    if index is not None:
         strategy = tf.distribute.MultiWorkerMirroredStrategy()
-        index = json.loads(os.environ["TF_CONFIG"])["task"]["index"]
         backup_dir, weights_path = (
             os.path.join(backup_dir, f"worker_{index}"),
             weights_path.replace(".npz", f"_{index}.npz"),
