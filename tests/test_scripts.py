@@ -59,7 +59,7 @@ def test_inner_solves_tool_prints_both_tables():
 
 
 def test_quality_bar_tool_prints_a_row_per_seed_and_the_verdict():
-    output = run_script("tools/mnist_quality_bar.py", "--seeds=0", "--epochs=1", "--sweeps=1")
+    output = run_script("tools/mnist_quality_bar.py", "--seeds=0", "--epochs=1", "--sweeps=1", "--train_images=512")
     assert re.search(r"\| 0 \| \d+\.\d\d% \| \d+\.\d \|", output)
     assert re.search(r"target after epoch 1: 92\.5%, mean \d+\.\d\d%: (met|NOT met)", output)
 

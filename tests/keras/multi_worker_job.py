@@ -1,8 +1,10 @@
 """One worker of a two-process cluster (`TF_CONFIG` set by the test), or a single process
-without it: `python -m tests.keras.multi_worker_job SOLVER FOLDER` fits the MLP of
-tests/keras/test_distributed.py on 512 digits, global batches of 256, under
-`MultiWorkerMirroredStrategy` (one device alone without `TF_CONFIG`), and saves the final
-weights and the history in FOLDER/worker_<index>.npz (FOLDER/alone.npz)."""
+without it: `python -m tests.keras.multi_worker_job FOLDER SOLVER...` fits the MLP of
+tests/keras/test_distributed.py with each solver in turn on 512 digits, global batches of
+256, under `MultiWorkerMirroredStrategy` (one device alone without `TF_CONFIG`), and saves
+the final weights and the history in FOLDER/<solver>_worker_<index>.npz
+(FOLDER/<solver>_alone.npz). One process trains every solver: starting a worker costs more
+than its training."""
 
 import os
 import sys
@@ -16,19 +18,21 @@ from tests.helpers.models import mlp
 from tests.helpers.workers import worker_index
 
 
-def main(solver, folder):
+def main(folder, *solvers):
     index = worker_index()
     if index is not None:
         strategy, name = tf.distribute.MultiWorkerMirroredStrategy(), f"worker_{index}"
     else:
         strategy, name = tf.distribute.get_strategy(), "alone"
     (x, y), _ = mnist.load_data()
-    with strategy.scope():
-        model = kf.wrap(mlp(hidden=16))
-        model.compile(optimizer=kf.solvers.get(solver, sweeps=3), loss=kf.losses.Margin(), metrics=["accuracy"])
-    history = model.fit(x[:512].reshape(512, -1), y[:512], batch_size=256, epochs=2, shuffle=False, verbose=0)
-    logs = {f"log:{key}": values for key, values in history.history.items()}
-    np.savez(os.path.join(folder, name), *model.get_weights(), **logs, replicas=strategy.num_replicas_in_sync)
+    for solver in solvers:
+        with strategy.scope():
+            model = kf.wrap(mlp(hidden=16))
+            model.compile(optimizer=kf.solvers.get(solver, sweeps=3), loss=kf.losses.Margin(), metrics=["accuracy"])
+        history = model.fit(x[:512].reshape(512, -1), y[:512], batch_size=256, epochs=2, shuffle=False, verbose=0)
+        logs = {f"log:{key}": values for key, values in history.history.items()}
+        path = os.path.join(folder, f"{solver}_{name}")
+        np.savez(path, *model.get_weights(), **logs, replicas=strategy.num_replicas_in_sync)
 
 
 if __name__ == "__main__":
