@@ -70,6 +70,20 @@ def loss_tracker(model):
     return model._loss_tracker
 
 
+def build_compiled_state(model, data_batch):
+    """Builds `model`'s compiled metrics, loss and optimizer for `data_batch` (arrays, or the
+    `tf.TensorSpec`s of a dataset's elements) before `fit` traces its train step.
+
+    Keras builds them ahead (`Trainer._symbolic_build`) only for a model created under a
+    distribution strategy; otherwise the first trace of the train step creates the metrics'
+    variables, and `tf.function` then traces the step a second time. Tracing is the slowest
+    part of a projection step's first batch, so this halves it. Keras has no public way to
+    build compiled metrics.
+    """
+    with model.distribute_strategy.scope():
+        model._symbolic_build(data_batch=data_batch)
+
+
 @contextlib.contextmanager
 def untracked():
     """Attributes set on a layer or model inside this block are not tracked by Keras.

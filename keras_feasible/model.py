@@ -145,11 +145,13 @@ class FeasibleModel(keras.Model):
         if isinstance(x, tf.data.Dataset):
             arguments["x"], dropped_from_dataset = validation.checked_dataset(self, x, non_finite)
             batch_size = tf.nest.flatten(x.element_spec)[0].shape[0]
+            compat.build_compiled_state(self, arguments["x"].element_spec)
         elif all(hasattr(t, "shape") for t in tf.nest.flatten(x)):
             arguments["x"], arguments["y"], self.non_finite_samples_dropped = validation.check_arrays(
                 self, x, arguments.get("y"), non_finite
             )
             batch_size = min(arguments.get("batch_size") or 32, len(tf.nest.flatten(arguments["x"])[0]))
+            compat.build_compiled_state(self, (arguments["x"], arguments["y"]))
         else:
             batch_size = None
         memory.check(self, batch_size)

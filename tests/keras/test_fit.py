@@ -70,6 +70,25 @@ def test_the_quality_bar_model_learns_a_quarter_of_the_split_in_one_epoch(digits
     assert set(history.history) == {"loss", "accuracy", *model.feasibility_tags}
 
 
+@pytest.mark.parametrize("as_dataset", [False, True], ids=["arrays", "dataset"])
+def test_fit_traces_its_step_once_for_batches_of_one_shape(digits, monkeypatch, as_dataset):
+    """Compiled metrics are built before the first trace: created inside it, their
+    variables would make tf.function trace the step again."""
+    (x, y), _ = digits
+    traced = []
+
+    def train_step(self, data, original=kf.FeasibleModel.train_step):
+        traced.append(data)
+        return original(self, data)
+
+    monkeypatch.setattr(kf.FeasibleModel, "train_step", train_step)
+    x, y = x[:512], y[:512]
+    if as_dataset:
+        x, y = tf.data.Dataset.from_tensor_slices((x, y)).batch(256), None
+    fitted(mlp(), x, y, solver=kf.AlternatingProjections(sweeps=1), epochs=2, batch_size=None if as_dataset else 256)
+    assert len(traced) == 1
+
+
 def test_arrays_with_a_partial_last_batch_train_as_the_same_batches_from_tf_data(digits):
     """Arrays are batched as Keras batches them, the partial last batch included."""
     (x, y), _ = digits
