@@ -132,9 +132,11 @@ def test_benchmark_tool_prints_a_row_per_solver_beside_adam():
         "--model=mlp_noskip",
         "--solvers=alternating_projections,admm",
         "--target=0.5",
+        "--nobaseline",  # the gradient baseline's row: in the hard model's test below
+        "--nojit_compile",
     )
     rows = [line.split("|")[1:-1] for line in output.splitlines() if line.startswith("| ") and "solver" not in line]
-    assert [row[0].strip() for row in rows] == ["alternating_projections (factored)", "admm", "adam"]
+    assert [row[0].strip() for row in rows] == ["alternating_projections (factored)", "admm"]
     for row in rows:
         accuracy, samples_per_second, peak = (row[i].strip() for i in (2, 6, 7))
         assert 0.0 <= float(accuracy.rstrip("%")) <= 100.0 and float(samples_per_second.replace(",", "")) > 0

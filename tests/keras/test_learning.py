@@ -62,23 +62,30 @@ def test_a_small_rnn_learns_next_characters():
 
 
 def sign_mlp():
+    """784-128-128-10 with `Sign` hidden activations at their default scale."""
     keras.utils.set_random_seed(0)
     return keras.Sequential(
         [
             keras.Input((784,)),
             keras.layers.Dense(128),
-            kf.layers.Sign(scale=0.1),
+            kf.layers.Sign(),
             keras.layers.Dense(128),
-            kf.layers.Sign(scale=0.1),
+            kf.layers.Sign(),
             keras.layers.Dense(10),
         ]
     )
 
 
+def dense_kernels(model):
+    return [layer.kernel.numpy() for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+
+
 def test_hard_thresholds_stop_gradients_but_not_projections(digits):
+    """Every layer learns through the thresholds at their default scale (`Step` has the same
+    one); with scale=1.0 the first layer stayed exactly where it was."""
     (x, y), (x_test, y_test) = digits
     x, x_test = x.reshape(-1, 784), x_test.reshape(-1, 784)
-    initial = sign_mlp().layers[0].kernel.numpy()
+    initial = dense_kernels(sign_mlp())
 
     adam = sign_mlp()
     adam.compile(
@@ -88,27 +95,11 @@ def test_hard_thresholds_stop_gradients_but_not_projections(digits):
     projected_mlp = sign_mlp()
     projected = fit_by_projection(projected_mlp, x, y, epochs=2, sweeps=50)  # shares its layers
 
-    np.testing.assert_array_equal(adam.layers[0].kernel.numpy(), initial)  # no gradient reaches it
-    changed = np.mean(projected_mlp.layers[0].kernel.numpy() != initial)
-    assert changed > 0.5  # measured: 97.0% of the entries
-    assert accuracy(projected, x_test, y_test) > accuracy(adam, x_test, y_test) + 0.03  # measured: 70.1% vs 64.2%
-
-
-def test_every_layer_learns_through_a_hard_threshold_at_its_default_scale(digits):
-    threshold = kf.layers.Step  # Sign's default scale is the same; measured alike: 19% of its first layer
-    (x, y), _ = digits
-    keras.utils.set_random_seed(0)
-    mlp = keras.Sequential(
-        [keras.Input((784,)), keras.layers.Dense(128), threshold(), keras.layers.Dense(128), threshold()]
-        + [keras.layers.Dense(10)]
-    )
-    dense = [layer for layer in mlp.layers if isinstance(layer, keras.layers.Dense)]
-    initial = [layer.kernel.numpy() for layer in dense]
-    fit_by_projection(mlp, x.reshape(-1, 784), y, sweeps=50)
-    moved = [np.mean(np.abs(layer.kernel.numpy() - kernel) > 1e-4) for layer, kernel in zip(dense, initial)]
-    # measured: 36% of the first layer's entries, over 99% of the others'; with scale=1.0
-    # the first layer stays exactly where it was
-    assert min(moved) > 0.1, moved
+    np.testing.assert_array_equal(dense_kernels(adam)[0], initial[0])  # no gradient reaches it
+    moved = [np.mean(np.abs(kernel - before) > 1e-4) for kernel, before in zip(dense_kernels(projected_mlp), initial)]
+    projection_accuracy, adam_accuracy = accuracy(projected, x_test, y_test), accuracy(adam, x_test, y_test)
+    assert min(moved) > 0.1, moved  # measured: 20% of the first layer's entries, over 99% of the others'
+    assert projection_accuracy > adam_accuracy + 0.03, (projection_accuracy, adam_accuracy)  # measured: 70.8%, 63.6%
 
 
 def test_quantized_weights_stay_on_their_values_while_they_learn(digits):
