@@ -20,6 +20,7 @@ flags.DEFINE_integer("window", 16, "Characters read before predicting the next o
 flags.DEFINE_integer("embedding_dim", 16, "Size of the character embedding.")
 flags.DEFINE_integer("units", 64, "Units of the recurrent layer.")
 flags.DEFINE_integer("train_windows", 4096, "Use only the first N training windows (0: all of them).")
+flags.DEFINE_integer("test_windows", 0, "Test on the first N test windows only (0: all of them).")
 FLAGS = flags.FLAGS
 flags.adopt_module_key_flags(common)
 
@@ -42,6 +43,8 @@ def main(argv):
     (x_train, y_train), (x_test, y_test) = shakespeare.load_data(window=FLAGS.window)
     if FLAGS.train_windows:
         x_train, y_train = x_train[: FLAGS.train_windows], y_train[: FLAGS.train_windows]
+    if FLAGS.test_windows:
+        x_test, y_test = x_test[: FLAGS.test_windows], y_test[: FLAGS.test_windows]
     vocabulary = shakespeare.vocabulary()
     model = common.train_by_projection(build_model(len(vocabulary)), (x_train, y_train), (x_test, y_test), "windows")
     print(f"most frequent character alone: {np.mean(y_test == np.bincount(y_train).argmax()):.4f}")

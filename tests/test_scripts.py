@@ -73,6 +73,7 @@ def test_rnn_example_reports_accuracy_and_predictions():
     output = run_script(
         "examples/shakespeare_rnn.py",
         "--train_windows=256",
+        "--test_windows=2048",
         "--sweeps=2",
         "--window=2",
         "--units=8",
