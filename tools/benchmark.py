@@ -6,6 +6,7 @@
     python tools/benchmark.py --model=mlp_noskip --solvers=admm,douglas_rachford --epochs=5
     python tools/benchmark.py --model=softmax --solvers=explicit_softmax
     python tools/benchmark.py --model=step_mlp --solvers=douglas_rachford --epochs=3
+    python tools/benchmark.py --model=deep_mlp --solvers=douglas_rachford --epochs=5 --curve
 
 Trains the same Keras model on the same data with each solver or trainer (through
 `kf.wrap` and `model.fit`; the margin loss, or cross-entropy for the explicit softmax
@@ -55,13 +56,19 @@ flags.DEFINE_enum("dataset", "mnist", ["mnist", "mnist_full", "mnist1d"], "Train
 flags.DEFINE_enum(
     "model",
     "mlp",
-    ["mlp", "mlp_noskip", "mlp32", "cnn", "softmax", "step_mlp", "sign_mlp", "binarized_mlp"],
+    ["mlp", "mlp_noskip", "deep_mlp", "mlp32", "cnn", "softmax", "step_mlp", "sign_mlp", "binarized_mlp"],
     "Model: the quality bar's MLP (skip: its output reads both hidden layers), the chain MLP without the skip, "
-    "the small 784-32-10 MLP, a small CNN, a single Dense softmax layer, or a hard-threshold model: "
-    "784-128-128-10 with Step or Sign hidden activations, or the binarized 784-256-256-10 (binary QuantizedDense "
-    "hidden layers with Sign activations, a real output layer).",
+    "the six-hidden-layer chain 784-(128x6)-10, the small 784-32-10 MLP, a small CNN, a single Dense softmax "
+    "layer, or a hard-threshold model: 784-128-128-10 with Step or Sign hidden activations, or the binarized "
+    "784-256-256-10 (binary QuantizedDense hidden layers with Sign activations, a real output layer).",
 )
 flags.DEFINE_float("hard_scale", None, "Scale of the hard models' Step/Sign layers (default: the layers' own).")
+flags.DEFINE_boolean(
+    "balance_norms",
+    False,
+    "Before every batch, rescale each ReLU layer of a chain MLP against the next kernel (an exact "
+    "reparametrisation) so that activation rows and the kernel columns they meet have equal mean norms.",
+)
 TRAINERS = {**kf.solvers.BY_NAME, **kf.trainers.BY_NAME}
 CROSS_ENTROPY_TRAINERS = ("explicit_softmax", "forward_gradient", "rec_lra", "alopex", "neuroevolution")
 flags.DEFINE_list("solvers", ["douglas_rachford", "alternating_projections"], f"Any of {', '.join(TRAINERS)}.")
@@ -124,9 +131,10 @@ def build_model(name, input_shape, hard_scale=None):
         h = keras.layers.Conv2D(8, 5, activation="relu")(inputs)
         h = keras.layers.MaxPooling2D(2)(h)
         return keras.Model(inputs, keras.layers.Dense(10)(keras.layers.Flatten()(h)))
-    h1 = keras.layers.Dense(128, activation="relu")(inputs)
-    h2 = keras.layers.Dense(128, activation="relu")(h1)
-    top = keras.layers.Concatenate()([h1, h2]) if name == "mlp" else h2
+    hidden = [inputs]
+    for _ in range(6 if name == "deep_mlp" else 2):
+        hidden.append(keras.layers.Dense(128, activation="relu")(hidden[-1]))
+    top = keras.layers.Concatenate()(hidden[1:]) if name == "mlp" else hidden[-1]
     return keras.Model(inputs, keras.layers.Dense(10)(top))
 
 
@@ -235,9 +243,12 @@ def train(config, seed, train_data, test_data):
     """One fit from seed `seed`: test accuracy, the first batch's seconds and the rest's."""
     keras.utils.set_random_seed(seed)
     model = model_of(config, train_data[0].shape[1:])
+    balance = []
     if config["solver"] in (ADAM, STE):
         model.compile(optimizer=keras.optimizers.Adam(), loss=_cross_entropy(), metrics=["accuracy"])
     else:
+        if config["balance_norms"]:
+            balance = [NormBalance(model, train_data[0][:512])]
         model = compiled(config, model)
     clock = BatchClock()
     history = model.fit(
@@ -245,7 +256,7 @@ def train(config, seed, train_data, test_data):
         batch_size=config["batch"],
         epochs=config["epochs"],
         verbose=0,
-        callbacks=[clock],
+        callbacks=balance + [clock],
         validation_data=test_data,  # after each epoch; the medians leave the batch it delays out
     )
     seconds = np.diff([clock.start] + clock.ends)
@@ -283,6 +294,32 @@ class BatchClock(keras.callbacks.Callback):
         self.epoch_ends[-1].append(self.ends[-1])
 
 
+class NormBalance(keras.callbacks.Callback):
+    """Rescales `chain`'s ReLU Dense layers before every batch without changing what it computes.
+
+    ReLU is positively homogeneous, so layer l's kernel and bias times c and the next kernel
+    divided by c leave the outputs unchanged. Each c makes the mean squared activation row (on
+    `probe`) equal to the mean squared column of the kernel it meets: the projection onto a dot
+    product's graph moves its two vectors in proportion to each other's lengths.
+    """
+
+    def __init__(self, chain, probe):
+        super().__init__()
+        self.dense = [layer for layer in chain.layers if isinstance(layer, keras.layers.Dense)]
+        self.probe = probe
+
+    def on_train_batch_begin(self, batch, logs=None):
+        h = self.probe
+        for layer, following in zip(self.dense[:-1], self.dense[1:]):
+            kernel, bias = layer.get_weights()
+            h = np.maximum(h @ kernel + bias, 0)
+            next_kernel, next_bias = following.get_weights()
+            c = (np.mean(np.sum(next_kernel**2, 0)) / max(np.mean(np.sum(h**2, 1)), 1e-12)) ** 0.25
+            layer.set_weights([kernel * c, bias * c])
+            following.set_weights([next_kernel / c, next_bias])
+            h = h * c
+
+
 def row(name, config, result):
     batch_seconds = sum(result["batch_seconds"], [])  # none when every batch compiled: too few to time
     seconds_per_sample = statistics.median(batch_seconds) / config["batch"] if batch_seconds else float("nan")
@@ -316,6 +353,7 @@ def main(argv):
     print(
         f"{FLAGS.model} on {FLAGS.dataset}, batches of {FLAGS.batch}, {FLAGS.sweeps or 'default'} sweeps, "
         f"relaxation {FLAGS.relaxation or 'default'}, {FLAGS.epochs} epoch(s), {FLAGS.repeats} seed(s), "
+        f"{'norms balanced before each batch, ' if FLAGS.balance_norms else ''}"
         f"XLA {'on' if FLAGS.jit_compile else 'off'} for the solvers\n"
     )
     print(
@@ -331,6 +369,7 @@ def main(argv):
             "dataset": FLAGS.dataset,
             "model": FLAGS.model,
             "hard_scale": FLAGS.hard_scale,
+            "balance_norms": FLAGS.balance_norms,
             **{setting: FLAGS[setting].value for setting in SETTINGS},
             "batch": FLAGS.batch,
             "epochs": FLAGS.epochs,
