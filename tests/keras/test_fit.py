@@ -46,7 +46,7 @@ def test_sequential_and_functional_models_learn_real_digits(digits, make):
     (x, y), (x_test, y_test) = digits
     original = make()
     chance = np.mean(np.argmax(original.predict(x_test, verbose=0), -1) == y_test)
-    model, history = fitted(original, x[:768], y[:768], jit_compile="auto")
+    model, history = fitted(original, x[:768], y[:768])
     _, accuracy = model.evaluate(x_test, y_test, verbose=0)
     assert accuracy > chance + 0.4
     assert set(history.history) == {"loss", "accuracy", *model.feasibility_tags}

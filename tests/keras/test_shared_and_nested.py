@@ -71,7 +71,9 @@ def test_a_weight_tied_network_built_from_a_nested_model_learns_digits(digits):
     hidden = features(inputs)
     outputs = keras.layers.Dense(10)(keras.layers.Add()([hidden, tied(tied(hidden))]))
     model = kf.wrap(keras.Model(inputs, outputs))
-    model.compile(optimizer=kf.DouglasRachford(sweeps=20), loss=kf.losses.Margin(), metrics=["accuracy"])
+    model.compile(
+        optimizer=kf.DouglasRachford(sweeps=20), loss=kf.losses.Margin(), metrics=["accuracy"], jit_compile=False
+    )
     model.fit(x[:2048], y[:2048], batch_size=256, epochs=1, verbose=0)
 
     accuracy = model.evaluate(x_test, y_test, verbose=0)[1]

@@ -72,7 +72,9 @@ def test_a_non_negative_network_learns_digits(digits):
     hidden = keras.layers.Dense(32, activation="relu", kernel_constraint=keras.constraints.NonNeg())
     output = keras.layers.Dense(10, kernel_constraint=keras.constraints.MaxNorm(3.0))
     model = kf.wrap(keras.Sequential([keras.Input((784,)), hidden, output]))
-    model.compile(optimizer=kf.DouglasRachford(sweeps=20), loss=kf.losses.Margin(), metrics=["accuracy"])
+    model.compile(
+        optimizer=kf.DouglasRachford(sweeps=20), loss=kf.losses.Margin(), metrics=["accuracy"], jit_compile=False
+    )
     model.fit(x[:2048], y[:2048], batch_size=256, epochs=1, verbose=0)
 
     assert np.min(hidden.kernel) >= 0
@@ -141,7 +143,9 @@ def test_a_regularized_network_learns_digits_with_smaller_weights(digits):
         keras.utils.set_random_seed(0)
         hidden = keras.layers.Dense(32, activation="relu", kernel_regularizer=regularizer)
         model = kf.wrap(keras.Sequential([keras.Input((784,)), hidden, keras.layers.Dense(10)]))
-        model.compile(optimizer=kf.DouglasRachford(sweeps=20), loss=kf.losses.Margin(), metrics=["accuracy"])
+        model.compile(
+            optimizer=kf.DouglasRachford(sweeps=20), loss=kf.losses.Margin(), metrics=["accuracy"], jit_compile=False
+        )
         model.fit(x[:2048], y[:2048], batch_size=256, epochs=1, verbose=0)
         norms.append(float(np.linalg.norm(hidden.kernel)))
         accuracies.append(model.evaluate(x_test, y_test, verbose=0)[1])
