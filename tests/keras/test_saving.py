@@ -17,7 +17,7 @@ from tests.helpers.models import mlp, weights_of
 
 def compiled(solver):
     model = kf.wrap(mlp(skip=True))
-    model.compile(optimizer=solver, loss=kf.losses.Margin(on=1.5), metrics=["accuracy"])
+    model.compile(optimizer=solver, loss=kf.losses.Margin(on=1.5), metrics=["accuracy"], jit_compile=False)
     return model
 
 
