@@ -27,7 +27,15 @@ flags.DEFINE_boolean(
     False,
     "With --logdir: also write histograms of every weight and of each layer's operation gaps on a training batch.",
 )
+flags.DEFINE_boolean(
+    "jit_compile", True, "Compile the projection step with XLA on one device (never under a distribution strategy)."
+)
 FLAGS = flags.FLAGS
+
+
+def jit_compile():
+    """`compile`'s `jit_compile` for the flags: XLA where it works, unless --nojit_compile."""
+    return "auto" if FLAGS.jit_compile else False
 
 
 def make_solver():
@@ -40,7 +48,7 @@ def train_by_projection(model, train, test, samples="images"):
     loss and the flags' solver, prints the test accuracy and returns the wrapped model.
     `model` shares its layers with it, so it holds the trained weights too."""
     wrapped = kf.wrap(model)
-    wrapped.compile(optimizer=make_solver(), loss=kf.losses.Margin(), metrics=["accuracy"])
+    wrapped.compile(optimizer=make_solver(), loss=kf.losses.Margin(), metrics=["accuracy"], jit_compile=jit_compile())
     print(f"Training with {wrapped.optimizer} on {len(train[0])} {samples}, batches of {FLAGS.batch_size}.")
     wrapped.fit(
         *train,

@@ -76,7 +76,12 @@ def main(argv):
 
     with strategy.scope():
         model = kf.wrap(mnist_mlp.build_model(FLAGS.skip))
-        model.compile(optimizer=common.make_solver(), loss=kf.losses.Margin(), metrics=["accuracy"])
+        model.compile(
+            optimizer=common.make_solver(),
+            loss=kf.losses.Margin(),
+            metrics=["accuracy"],
+            jit_compile=common.jit_compile(),
+        )
     print(
         f"Training with {model.optimizer} on {strategy.num_replicas_in_sync} replica(s) "
         f"({type(strategy).__name__}), global batches of {FLAGS.batch_size}."

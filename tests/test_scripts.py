@@ -23,7 +23,12 @@ def run_script(path, *flags, returncode=0):
 def test_mnist_example_trains_reports_test_accuracy_and_logs_for_tensorboard(tmp_path):
     logs = tmp_path / "logs"
     output = run_script(
-        "examples/mnist_mlp.py", "--train_images=256", "--sweeps=10", f"--logdir={logs}", "--histograms"
+        "examples/mnist_mlp.py",
+        "--train_images=256",
+        "--sweeps=10",
+        f"--logdir={logs}",
+        "--histograms",
+        "--nojit_compile",
     )
     accuracy = float(re.search(r"test accuracy: (\d\.\d+)", output).group(1))
     assert accuracy > 0.2  # one batch of 10 sweeps: well above the 10% of chance
@@ -42,7 +47,7 @@ def test_mnist_example_trains_reports_test_accuracy_and_logs_for_tensorboard(tmp
 )
 def test_every_example_lists_the_flags_it_takes_in_its_help(example):
     output = run_script(f"examples/{example}.py", "--help", returncode=1)  # absl's exit status for --help
-    for flag in ("solver", "sweeps", "epochs", "logdir", "update_freq", "histograms"):
+    for flag in ("solver", "sweeps", "epochs", "logdir", "update_freq", "histograms", "jit_compile"):
         assert re.search(rf"--(\[no\])?{flag}:", output), flag
 
 
@@ -65,7 +70,7 @@ def test_quality_bar_tool_prints_a_row_per_seed_and_the_verdict():
 
 
 def test_cnn_example_trains_and_reports_test_accuracy():
-    output = run_script("examples/mnist_cnn.py", "--train_images=256", "--sweeps=10", "--filters=4")
+    output = run_script("examples/mnist_cnn.py", "--train_images=256", "--sweeps=10", "--filters=4", "--nojit_compile")
     assert float(re.search(r"test accuracy: (\d\.\d+)", output).group(1)) > 0.2
 
 
@@ -78,6 +83,7 @@ def test_rnn_example_reports_accuracy_and_predictions():
         "--window=2",
         "--units=8",
         "--embedding_dim=4",
+        "--nojit_compile",
     )
     assert re.search(r"test accuracy: \d\.\d+\nmost frequent character alone: \d\.\d+", output)
     assert output.count("predicted:") == 1
@@ -85,7 +91,12 @@ def test_rnn_example_reports_accuracy_and_predictions():
 
 def test_hard_activations_example_shows_both_trainings():
     output = run_script(
-        "examples/hard_activations.py", "--train_images=256", "--sweeps=5", "--epochs=1", "--adam_epochs=1"
+        "examples/hard_activations.py",
+        "--train_images=256",
+        "--sweeps=5",
+        "--epochs=1",
+        "--adam_epochs=1",
+        "--nojit_compile",
     )
     assert re.search(r"Adam \(gradients\)\s+test accuracy \d\.\d+; first-layer weights changed: 0\.0%", output)
     assert re.search(r"projection\s+test accuracy \d\.\d+; first-layer weights changed: \d+\.\d%", output)
