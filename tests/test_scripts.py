@@ -52,7 +52,9 @@ def test_every_example_lists_the_flags_it_takes_in_its_help(example):
 
 
 def test_relaxation_tool_prints_a_row_per_model():
-    output = run_script("tools/relaxation.py", "--models=mlp32", "--seeds=0", "--sweeps=2", "--train_samples=256")
+    output = run_script(
+        "tools/relaxation.py", "--models=mlp32", "--seeds=0", "--sweeps=2", "--train_samples=256", "--nojit_compile"
+    )
     rows = re.findall(r"^\| (mlp32) \| (\d+\.\d\d)% \| (\d+\.\d\d)% \|$", output, re.MULTILINE)
     assert [row[0] for row in rows] == ["mlp32"]
 
@@ -174,7 +176,12 @@ def test_benchmark_tool_compares_a_hard_model_with_the_straight_through_estimato
 
 def test_explicit_softmax_tool_prints_the_solution_adam_and_the_warm_start():
     output = run_script(
-        "tools/explicit_softmax.py", "--train_images=1000", "--adam_epochs=1", "--seeds=0", "--sweeps=2"
+        "tools/explicit_softmax.py",
+        "--train_images=1000",
+        "--adam_epochs=1",
+        "--seeds=0",
+        "--sweeps=2",
+        "--nojit_compile",
     )
     solution = re.search(r"explicit solution .*\| (\d+\.\d+)% \|", output)
     assert float(solution.group(1)) > 60.0

@@ -33,6 +33,7 @@ flags.DEFINE_list("adam_epochs", ["1", "5", "20"], "Adam epochs after which the 
 flags.DEFINE_list("seeds", ["0", "1", "2"], "Seeds of the warm-start comparison.")
 flags.DEFINE_integer("sweeps", 50, "Douglas-Rachford sweeps per batch.")
 flags.DEFINE_integer("train_images", None, "Train on the first N training images only (a quick run).")
+flags.DEFINE_boolean("jit_compile", True, "Compile the Douglas-Rachford step with XLA (as fit does on one device).")
 FLAGS = flags.FLAGS
 
 
@@ -80,7 +81,10 @@ def douglas_rachford_epoch(seed, warm_start, train, test):
     model = explicit(mlp(), *train) if warm_start else kf.wrap(mlp())
     warm = model.evaluate(*test, verbose=0)[1] if warm_start else None
     model.compile(
-        optimizer=kf.DouglasRachford(sweeps=FLAGS.sweeps, relaxation=1.0), loss=kf.losses.Margin(), metrics=["accuracy"]
+        optimizer=kf.DouglasRachford(sweeps=FLAGS.sweeps, relaxation=1.0),
+        loss=kf.losses.Margin(),
+        metrics=["accuracy"],
+        jit_compile=FLAGS.jit_compile,
     )
     model.fit(*train, batch_size=256, epochs=1, verbose=0)
     return warm, model.evaluate(*test, verbose=0)[1]

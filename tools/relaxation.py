@@ -29,6 +29,7 @@ flags.DEFINE_list("relaxations", ["0.5", "1.0"], "Relaxations to compare.")
 flags.DEFINE_list("seeds", ["0", "1"], "Seeds of the initial weights.")
 flags.DEFINE_integer("sweeps", 50, "Sweeps per batch.")
 flags.DEFINE_integer("train_samples", 2048, "Training samples (windows for the RNN).")
+flags.DEFINE_boolean("jit_compile", True, "Compile the Douglas-Rachford step with XLA (as fit does on one device).")
 FLAGS = flags.FLAGS
 
 
@@ -70,7 +71,7 @@ def accuracy(name, relaxation, seed):
     keras.utils.set_random_seed(seed)
     model = kf.wrap(build(name))
     solver = kf.DouglasRachford(sweeps=FLAGS.sweeps, relaxation=relaxation)
-    model.compile(optimizer=solver, loss=kf.losses.Margin(), metrics=["accuracy"])
+    model.compile(optimizer=solver, loss=kf.losses.Margin(), metrics=["accuracy"], jit_compile=FLAGS.jit_compile)
     model.fit(x, y, batch_size=256, epochs=2 if name == "rnn" else 1, shuffle=False, verbose=0)
     return model.evaluate(x_test, y_test, verbose=0)[1]
 
