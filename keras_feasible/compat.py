@@ -77,8 +77,8 @@ def build_compiled_state(model, data_batch):
     Keras builds them ahead (`Trainer._symbolic_build`) only for a model created under a
     distribution strategy; otherwise the first trace of the train step creates the metrics'
     variables, and `tf.function` then traces the step a second time. Tracing is the slowest
-    part of a projection step's first batch, so this halves it. Keras has no public way to
-    build compiled metrics.
+    part of a projection step's first batch, so this saves a whole trace. Keras has no
+    public way to build compiled metrics.
     """
     with model.distribute_strategy.scope():
         model._symbolic_build(data_batch=data_batch)
