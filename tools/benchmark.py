@@ -97,6 +97,7 @@ FLAGS = flags.FLAGS
 ADAM = "adam"
 STE = "straight_through"  # Adam through straight-through gradients: the baseline for hard models
 HARD_MODELS = ("step_mlp", "sign_mlp", "binarized_mlp")
+CHAIN_MODELS = ("mlp_noskip", "deep_mlp", "mlp32")  # Dense ReLU layers one after another
 SETTINGS = (
     "sweeps",
     "relaxation",
@@ -349,6 +350,8 @@ def main(argv):
     unknown = sorted(set(FLAGS.solvers) - set(TRAINERS))
     if unknown:
         raise app.UsageError(f"Unknown solvers {unknown}; choose from {', '.join(TRAINERS)}.")
+    if FLAGS.balance_norms and FLAGS.model not in CHAIN_MODELS:
+        raise app.UsageError(f"--balance_norms rescales ReLU chains only: {', '.join(CHAIN_MODELS)}.")
     names = list(FLAGS.solvers) + ([baseline(FLAGS.model)] if FLAGS.baseline else [])
     print(
         f"{FLAGS.model} on {FLAGS.dataset}, batches of {FLAGS.batch}, {FLAGS.sweeps or 'default'} sweeps, "
