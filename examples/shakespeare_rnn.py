@@ -3,7 +3,7 @@
     python examples/shakespeare_rnn.py                  # 4,096 training windows, 1 epoch
     python examples/shakespeare_rnn.py --train_windows=0 --epochs=2     # every window
 
-Embedding -> SimpleRNN(activation="relu"), unrolled over the window -> Dense(65): from
+Embedding -> SimpleRNN(activation="relu") over the window -> Dense(65): from
 `window` characters, predict the next one. The text is bundled with keras_feasible (first
 90% for training, last 10% for testing). Prints the next-character test accuracy and a
 sample of greedy predictions.

@@ -1,4 +1,4 @@
-"""How long the first `fit` of an unrolled LSTM takes to trace, against the steps unrolled.
+"""How long the first `fit` of an LSTM takes to trace, against the number of steps.
 
     python tools/recurrent_trace.py --steps=4,8,28
 
@@ -17,7 +17,7 @@ from absl import app, flags
 
 import keras_feasible as kf
 
-flags.DEFINE_list("steps", ["4", "8", "28"], "Sequence lengths to unroll.")
+flags.DEFINE_list("steps", ["4", "8", "28"], "Sequence lengths.")
 flags.DEFINE_integer("units", 16, "LSTM units.")
 FLAGS = flags.FLAGS
 

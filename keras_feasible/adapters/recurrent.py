@@ -1,5 +1,5 @@
-"""Adapters for recurrent layers, unrolled over their (fixed) time axis: SimpleRNN, LSTM, GRU,
-and Bidirectional around any of them."""
+"""Adapters for recurrent layers over their (fixed) time axis: SimpleRNN, LSTM, GRU, and
+Bidirectional around any of them."""
 
 import keras
 
@@ -11,9 +11,9 @@ from keras_feasible.graph import recurrent
 
 
 class RecurrentAdapter(LayerAdapter):
-    """Every step's cell built from the graph's operations, all steps reading the layer's
-    weights: a SimpleRNN's units are sums through its activation, an LSTM's and a GRU's
-    gates too, their states products and sums entry by entry (`kf.graph.recurrent`)."""
+    """The cell built from the graph's operations over every step at once, all steps reading
+    the layer's weights: a SimpleRNN's units are sums through its activation, an LSTM's and a
+    GRU's gates too, their states products and sums entry by entry (`kf.graph.recurrent`)."""
 
     def check(self, layer):
         activation(layer)
@@ -27,7 +27,7 @@ class RecurrentAdapter(LayerAdapter):
             raise self.unsupported(layer, "dropout and recurrent_dropout are not supported; use a Dropout layer.")
 
     def build(self, layer, builder, inputs):
-        return unrolled(layer, builder, inputs, layer.name, layer.go_backwards, layer.return_sequences)
+        return over_steps(layer, builder, inputs, layer.name, layer.go_backwards, layer.return_sequences)
 
     def parameters(self, layer):
         return cell_weights(layer.cell)
@@ -45,8 +45,8 @@ class BidirectionalAdapter(LayerAdapter):
 
     def build(self, layer, builder, inputs):
         sequences = layer.return_sequences
-        forward = unrolled(layer.forward_layer, builder, inputs, f"{layer.name}/forward", False, sequences)
-        backward = unrolled(layer.backward_layer, builder, inputs, f"{layer.name}/backward", True, sequences)
+        forward = over_steps(layer.forward_layer, builder, inputs, f"{layer.name}/forward", False, sequences)
+        backward = over_steps(layer.backward_layer, builder, inputs, f"{layer.name}/backward", True, sequences)
         if sequences:
             backward = builder.reverse(backward, axis=0)
         if layer.merge_mode == "concat":
@@ -73,7 +73,7 @@ def recurrent_activation(layer):
     return activations.primitive_of_function(layer, layer.cell.recurrent_activation, "recurrent_activation")
 
 
-def unrolled(layer, builder, inputs, name, reverse, return_sequences):
+def over_steps(layer, builder, inputs, name, reverse, return_sequences):
     """The graph of a SimpleRNN, LSTM or GRU layer named `name` in the graph."""
     if len(inputs.shape) != 2:
         raise LayerAdapter.unsupported(layer, f"expected sequences [steps, features], got shape {inputs.shape}.")

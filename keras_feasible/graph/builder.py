@@ -56,6 +56,7 @@ class GraphBuilder:
         self._constraints = {}
         self._statistics = {}
         self._calls, self._renames = [], []
+        self._recurrences = []
 
     @property
     def node_names(self):
@@ -84,6 +85,21 @@ class GraphBuilder:
             yield
         finally:
             self._renames.pop()
+
+    @contextlib.contextmanager
+    def recurrence(self, steps):
+        """Operations described inside relate the steps of a sequence, some reading a state
+        written later in the description (a `later` operand: the previous step's). The
+        forward pass computes them together, all steps at once, `steps` times from zero
+        states: each pass settles one more step, as a recurrent layer computes step by step."""
+        first = len(self._nodes)
+        yield
+        self._recurrences.append((tuple(node.name for node in self._nodes[first:]), int(steps)))
+
+    def later(self, name, shape):
+        """The per-sample variable `name` of `shape`, read here and written by an operation
+        described later inside the same `recurrence` (a state read one step on)."""
+        return Operand((self._named(name),), tuple(int(d) for d in shape), True)
 
     def _named(self, name, shared=False):
         for inner, outer in reversed(self._renames):
@@ -338,6 +354,8 @@ class GraphBuilder:
         then an affine map of `x`, projected onto exactly."""
         if not x.per_sample or not x.shape:
             raise ValueError(f"{name}: normalisation reads per-sample arrays, got shape {x.shape}.")
+        if len(x.sources) != 1 or x.transform is not None:  # statistics read a variable: make the view one
+            x = self.add([x], f"{name}/read")
         rank = len(x.shape)
         axes = (-1,) if per_sample else tuple(range(rank))  # of the batch-including array
         shape = x.shape[:-1] if per_sample else x.shape[-1:]
@@ -347,8 +365,6 @@ class GraphBuilder:
             self._variables[variable] = Variable(variable, shape, STATISTIC)
             self._statistics[variable] = Statistic(x.sources[0], kind, axes, epsilon)
             statistics.append(Operand((variable,), shape, per_sample))
-        if len(x.sources) != 1 or x.transform is not None:
-            raise ValueError(f"{name}: normalisation reads a variable as is, not a view of {x.sources}.")
         expand = (rank,) if per_sample else tuple(range(rank))
         out = self._variable(name, x.shape, STATE)
         ports = [statistic.port(expand=expand) for statistic in statistics]
@@ -457,7 +473,16 @@ class GraphBuilder:
     def build(self):
         if not self._constraints:
             raise ValueError("The graph has no constrained output; call constrain() first.")
-        return ConstraintGraph(self._variables, self._nodes, self._constraints, self._statistics)
+        unwritten = {
+            source
+            for node in self._nodes
+            for port in node.ports.values()
+            for source in port.sources
+            if source not in self._variables
+        }
+        if unwritten:
+            raise ValueError(f"No operation writes {sorted(unwritten)}, read as later states.")
+        return ConstraintGraph(self._variables, self._nodes, self._constraints, self._statistics, self._recurrences)
 
 
 def _activation(activation, name):

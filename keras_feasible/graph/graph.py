@@ -46,11 +46,12 @@ class ConstraintGraph:
     >>> parameters, residuals = graph.update(solver, parameters, {"x": x}, {"logits": y})
     """
 
-    def __init__(self, variables, nodes, constraints, statistics=None):
+    def __init__(self, variables, nodes, constraints, statistics=None, recurrences=()):
         self.variables = dict(variables)
         self.nodes = list(nodes)
         self.constraints = dict(constraints)
         self.statistics = dict(statistics or {})  # {STATISTIC variable: its Statistic}
+        self.recurrences = [(tuple(names), steps) for names, steps in recurrences]  # (node names, steps)
         self.readers = collections.defaultdict(list)
         for node in self.nodes:
             for key, port in node.ports.items():
@@ -78,13 +79,44 @@ class ConstraintGraph:
         if missing:
             raise KeyError(f"No value given for {missing}.")
         values = {**parameters, **inputs}
+        recurrences = {names[0]: (names, steps) for names, steps in self.recurrences}
+        inside = {name for names, _ in self.recurrences for name in names}
         for node in self.nodes:
             for port in node.ports.values():
                 for name in port.sources:
                     if name in self.statistics and name not in values:
                         values[name] = _statistic(self.statistics[name], values, cross_replica_sum)
-            values[node.output] = node.forward(node.views(values, with_output=False))
+            if node.name in recurrences:
+                values.update(self._recurrence_forward(*recurrences[node.name], values))
+            elif node.name not in inside:
+                values[node.output] = node.forward(node.views(values, with_output=False))
         return values
+
+    def _recurrence_forward(self, names, steps, values):
+        """The outputs of a recurrence's nodes: every node's forward over all steps, `steps`
+        passes from zero states. A pass reads the states of the one before (the previous
+        step's), so each pass settles one more step. One loop in the traced graph, whatever
+        the number of steps."""
+        nodes = [node for node in self.nodes if node.name in names]
+        written = [node.output for node in nodes]
+        read = next(
+            values[source]
+            for node in nodes
+            for port in node.ports.values()
+            for source in port.sources
+            if source not in written and self.variables[source].kind != PARAMETER
+        )
+        batch = tf.shape(read)[:1]
+        start = tuple(tf.zeros(tf.concat([batch, self.variables[name].shape], 0), read.dtype) for name in written)
+
+        def one_pass(states):
+            current = {**values, **dict(zip(written, states))}
+            for node in nodes:
+                current[node.output] = node.forward(node.views(current, with_output=False))
+            return tuple(current[name] for name in written)
+
+        states = tf.while_loop(lambda *_: True, lambda *states: one_pass(states), start, maximum_iterations=steps)
+        return dict(zip(written, states))
 
     def bind(self, parameters, inputs, labels, cross_replica_sum=None, fixed=(), factored=False, weights=None):
         """The feasibility problem of one batch, starting from a forward pass.

@@ -108,8 +108,8 @@ class FeasibilityProblem:
 
     def project_nodes(self, state, names=None):
         """Every node in `names` (all by default) projected. Nodes that project alike (same
-        primitive, same argument shapes past their grids, no constants: an unrolled
-        recurrent layer's steps) are projected as one grid, joined: the same projections,
+        primitive, same argument shapes past their grids, no constants: a recurrent
+        layer's gates) are projected as one grid, joined: the same projections,
         with the ops built once for all of them rather than once per node."""
         names = set(self.graph.node_names if names is None else names)
         together = collections.defaultdict(list)

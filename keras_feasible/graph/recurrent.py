@@ -1,6 +1,8 @@
-"""Recurrent layers unrolled over the time axis: SimpleRNN, LSTM and GRU cells built from the
-graph's operations (dot products, sums through activations, products entry by entry), every
-step reading the same parameters, named and laid out as Keras names and lays them out."""
+"""Recurrent layers over a time axis: SimpleRNN, LSTM and GRU cells built from the graph's
+operations (dot products, sums through activations, products entry by entry), each over all
+steps at once, every step reading the same parameters, named and laid out as Keras names and
+lays them out. Step t reads the states of step t-1 as a view of the states (a recurrence):
+the graph's size does not grow with the number of steps."""
 
 from keras_feasible.projections import piecewise_linear, shapes
 
@@ -13,45 +15,46 @@ def simple_rnn(builder, x, units, name, activation="relu", use_bias=True, return
     Returns the last state, or every state `[T, units]` (in the order processed, as Keras
     returns them, reversed for `reverse`, Keras's `go_backwards`).
     """
-    inputs, features = _steps(builder, x, name, reverse)
+    steps, features = _checked(x, name)
     kernel = builder.parameter(f"{name}/kernel", (features, units), "glorot_uniform")
     recurrent = builder.parameter(f"{name}/recurrent_kernel", (units, units), "orthogonal")
     bias = builder.parameter(f"{name}/bias", (units,)) if use_bias else None
-    states = []
-    for t, x_t in enumerate(inputs):
-        h = states[-1] if states else None
-        states.append(_gate(builder, x_t, h, kernel, recurrent, [bias], activation, f"{name}/state_{t}"))
-    return _output(builder, states, units, return_sequences)
+    with builder.recurrence(steps):
+        inputs, states = _ordered(builder, x, reverse), builder.later(f"{name}/state", (steps, units))
+        _gate(builder, inputs, _previous(builder, states), kernel, recurrent, [bias], activation, f"{name}/state")
+    return _output(builder, states, return_sequences)
 
 
 def lstm(
     builder, x, units, name, activation, recurrent_activation, use_bias=True, return_sequences=False, reverse=False
 ):
-    """Keras's LSTM cell, step by step from zero states: gates `i, f, o = r(...)` and the
+    """Keras's LSTM cell over all steps from zero states: gates `i, f, o = r(...)` and the
     candidate `g = a(...)` (`a` the `activation`, `r` the `recurrent_activation`), each a sum
     through its activation of `x[t] @ kernel_gate + h[t-1] @ recurrent_kernel_gate + bias_gate`
     (the gates' columns of Keras's `[.., 4 units]` weights, order i, f, c, o); then
     `c[t] = f * c[t-1] + i * g` and `h[t] = o * a(c[t])`, products entry by entry."""
-    inputs, features = _steps(builder, x, name, reverse)
+    steps, features = _checked(x, name)
     kernel = builder.parameter(f"{name}/kernel", (features, 4 * units), "glorot_uniform")
     recurrent = builder.parameter(f"{name}/recurrent_kernel", (units, 4 * units), "orthogonal")
     bias = builder.parameter(f"{name}/bias", (4 * units,)) if use_bias else None
     gates = [("input", recurrent_activation), ("forget", recurrent_activation)]
     gates += [("cell", activation), ("output", recurrent_activation)]
-    states, cell = [], None
-    for t, x_t in enumerate(inputs):
-        h, step = (states[-1] if states else None), f"{name}/{t}"
+    with builder.recurrence(steps):
+        inputs = _ordered(builder, x, reverse)
+        states = builder.later(f"{name}/state", (steps, units))
+        cells = builder.later(f"{name}/cell_state", (steps, units))
+        previous = _previous(builder, states)
         opened = {}
         for k, (gate, function) in enumerate(gates):
             columns = (_columns(kernel, k, units), _columns(recurrent, k, units), [_part(bias, k, units)])
-            opened[gate] = _gate(builder, x_t, h, *columns, function, f"{step}/{gate}")
-        written = builder.multiply(opened["input"], opened["cell"], f"{step}/written")
-        if cell is not None:
-            kept = builder.multiply(opened["forget"], cell, f"{step}/kept")
-            written = builder.add([kept, written], f"{step}/cell_state")
-        cell = written
-        states.append(builder.multiply(opened["output"], _activated(builder, cell, activation, step), f"{step}/state"))
-    return _output(builder, states, units, return_sequences)
+            opened[gate] = _gate(builder, inputs, previous, *columns, function, f"{name}/{gate}")
+        terms = [builder.multiply(opened["input"], opened["cell"], f"{name}/written")]
+        if previous is not None:
+            kept = builder.multiply(_later_steps(builder, opened["forget"]), _previous(builder, cells), f"{name}/kept")
+            terms.append(_from_second_step(builder, kept))
+        builder.add(terms, f"{name}/cell_state")
+        builder.multiply(opened["output"], _activated(builder, cells, activation, name), f"{name}/state")
+    return _output(builder, states, return_sequences)
 
 
 def gru(
@@ -66,12 +69,12 @@ def gru(
     return_sequences=False,
     reverse=False,
 ):
-    """Keras's GRU cell, step by step from a zero state: `z, r = r(...)` and, with
+    """Keras's GRU cell over all steps from a zero state: `z, r = r(...)` and, with
     `reset_after` (Keras's default), the candidate `hh = a(x W_h + b_h + r * (h U_h + b'_h))`,
     else `hh = a(x W_h + (r * h) U_h + b_h)`; then `h[t] = hh + z * (h[t-1] - hh)`, Keras's
     `z h[t-1] + (1 - z) hh`. Weights in Keras's layout (`[.., 3 units]`, order z, r, h; the
     bias `[2, 3 units]`, input and recurrent rows, with `reset_after`)."""
-    inputs, features = _steps(builder, x, name, reverse)
+    steps, features = _checked(x, name)
     kernel = builder.parameter(f"{name}/kernel", (features, 3 * units), "glorot_uniform")
     recurrent = builder.parameter(f"{name}/recurrent_kernel", (units, 3 * units), "orthogonal")
     bias = builder.parameter(f"{name}/bias", (2, 3 * units) if reset_after else (3 * units,)) if use_bias else None
@@ -84,64 +87,85 @@ def gru(
             return [_part(bias, k, units), None]
         return [_row_part(bias, row, k, units) for row in (0, 1)]
 
-    states = []
-    for t, x_t in enumerate(inputs):
-        h, step = (states[-1] if states else None), f"{name}/{t}"
+    with builder.recurrence(steps):
+        inputs, states = _ordered(builder, x, reverse), builder.later(f"{name}/state", (steps, units))
+        previous = _previous(builder, states)
         update, reset = (
             _gate(
                 builder,
-                x_t,
-                h,
+                inputs,
+                previous,
                 _columns(kernel, k, units),
                 _columns(recurrent, k, units),
                 biases(k),
                 function,
-                f"{step}/{gate}",
+                f"{name}/{gate}",
             )
             for k, gate, function in ((0, "update", recurrent_activation), (1, "reset", recurrent_activation))
         )
         input_bias, recurrent_bias = biases(2)
-        terms = [builder.dot(x_t, _columns(kernel, 2, units), f"{step}/candidate/input"), input_bias]
+        terms = [builder.dot(inputs, _columns(kernel, 2, units), f"{name}/candidate/input"), input_bias]
         if reset_after:
-            read = [builder.dot(h, _columns(recurrent, 2, units), f"{step}/candidate/recurrent")] if h else []
-            read += [recurrent_bias] if recurrent_bias is not None else []
+            read = [recurrent_bias] if recurrent_bias is not None else []
+            if previous is not None:
+                recalled = builder.dot(previous, _columns(recurrent, 2, units), f"{name}/candidate/recurrent")
+                read.insert(0, _from_second_step(builder, recalled))
             if read:
-                recalled = builder.add(read, f"{step}/recalled") if read[0].per_sample else read[0]
-                terms.append(builder.multiply(reset, recalled, f"{step}/reset_recalled"))
-        elif h is not None:
-            terms.append(
-                builder.dot(
-                    builder.multiply(reset, h, f"{step}/reset_state"),
-                    _columns(recurrent, 2, units),
-                    f"{step}/candidate/recurrent",
-                )
-            )
-        candidate = builder.add(
-            [term for term in terms if term is not None], f"{step}/candidate", activation=activation
-        )
-        if h is None:  # h[-1] = 0: h = hh - z * hh
-            gap = builder.add([candidate], f"{step}/gap", coefficients=(-1.0,))
+                recalled = builder.add(read, f"{name}/recalled") if read[0].per_sample else read[0]
+                terms.append(builder.multiply(reset, recalled, f"{name}/reset_recalled"))
+        elif previous is not None:
+            reset_state = builder.multiply(_later_steps(builder, reset), previous, f"{name}/reset_state")
+            recalled = builder.dot(reset_state, _columns(recurrent, 2, units), f"{name}/candidate/recurrent")
+            terms.append(_from_second_step(builder, recalled))
+        terms = [term for term in terms if term is not None]
+        candidate = builder.add(terms, f"{name}/candidate", activation=activation)
+        if previous is None:  # h[-1] = 0: h = hh - z * hh
+            gap = builder.add([candidate], f"{name}/gap", coefficients=(-1.0,))
         else:
-            gap = builder.add([h, candidate], f"{step}/gap", coefficients=(1.0, -1.0))
-        moved = builder.multiply(update, gap, f"{step}/moved")
-        states.append(builder.add([candidate, moved], f"{step}/state"))
-    return _output(builder, states, units, return_sequences)
+            before = _from_second_step(builder, previous)
+            gap = builder.add([before, candidate], f"{name}/gap", coefficients=(1.0, -1.0))
+        moved = builder.multiply(update, gap, f"{name}/moved")
+        builder.add([candidate, moved], f"{name}/state")
+    return _output(builder, states, return_sequences)
 
 
-def _steps(builder, x, name, reverse):
-    """The per-step inputs `[F]` of per-sample sequences `[T, F]`, in the order processed."""
+def _checked(x, name):
+    """The steps and features of per-sample sequences `[T, F]`."""
     if not x.per_sample or len(x.shape) != 2:
         raise ValueError(f"{name}: expected per-sample sequences [T, features], got shape {x.shape}.")
-    steps, features = x.shape
-    order = reversed(range(steps)) if reverse else range(steps)
-    return [builder.reshape(builder.slice(x, (t, 0), (1, features)), (features,)) for t in order], features
+    return x.shape
 
 
-def _gate(builder, x_t, h, kernel, recurrent, biases, activation, name):
-    """`activation(x_t @ kernel + h @ recurrent + biases)`, a sum through the activation."""
-    terms = [builder.dot(x_t, kernel, f"{name}/input")]
-    if h is not None:
-        terms.append(builder.dot(h, recurrent, f"{name}/recurrent"))
+def _ordered(builder, x, reverse):
+    """The sequences in the order processed: read backwards for `reverse`."""
+    return builder.reverse(x, axis=0) if reverse else x
+
+
+def _previous(builder, sequence):
+    """Steps `0 .. T-2` of a `[T, units]` sequence: what steps `1 .. T-1` read as the step
+    before (None for a single step)."""
+    steps, units = sequence.shape
+    return builder.slice(sequence, (0, 0), (steps - 1, units)) if steps > 1 else None
+
+
+def _later_steps(builder, sequence):
+    """Steps `1 .. T-1` of a `[T, units]` sequence: those with a step before them."""
+    steps, units = sequence.shape
+    return builder.slice(sequence, (1, 0), (steps - 1, units))
+
+
+def _from_second_step(builder, sequence):
+    """A `[T-1, units]` sequence of steps `1 .. T-1` joined to a zero first step: the zero
+    state before the first step, a constant (a padded view)."""
+    return builder.pad(sequence, ((1, 0), (0, 0)))
+
+
+def _gate(builder, x, previous, kernel, recurrent, biases, activation, name):
+    """`activation(x[t] @ kernel + h[t-1] @ recurrent + biases)` over all steps, `h[-1] = 0`:
+    a sum through the activation."""
+    terms = [builder.dot(x, kernel, f"{name}/input")]
+    if previous is not None:
+        terms.append(_from_second_step(builder, builder.dot(previous, recurrent, f"{name}/recurrent")))
     terms += [bias for bias in biases if bias is not None]
     return builder.add(terms, name, activation=activation)
 
@@ -171,8 +195,9 @@ def _row_part(bias, row, k, units):
     return block.then(shapes.Reshape(block.shape, (units,)))
 
 
-def _output(builder, states, units, return_sequences):
-    """The last state, or every state joined `[T, units]`."""
-    if not return_sequences:
-        return states[-1]
-    return builder.concatenate([builder.reshape(h, (1, units)) for h in states], axis=-2)
+def _output(builder, states, return_sequences):
+    """The last state, or every state `[T, units]`."""
+    if return_sequences:
+        return states
+    steps, units = states.shape
+    return builder.reshape(builder.slice(states, (steps - 1, 0), (1, units)), (units,))

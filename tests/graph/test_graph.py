@@ -230,6 +230,33 @@ def test_builder_errors_name_the_culprit():
         builder.constrain(builder.dense(x, 2, "out"), "margin")
     with pytest.raises(ValueError, match="no constrained output"):
         GraphBuilder().build()
+    with pytest.raises(ValueError, match="No operation writes .'never_written'."):
+        builder.add([builder.later("never_written", (3,))], "reads_it")
+        builder.constrain(builder.dense(x, 2, "output"), projections.Margin())
+        builder.build()
+
+
+def test_a_recurrence_settles_one_step_per_pass_of_its_forward(rng):
+    """`s[t] = relu(x[t] + s[t-1])` over 5 steps from `s[-1] = 0`: the running sum of the
+    positive parts, as a loop over the steps computes it."""
+    builder = GraphBuilder()
+    x = builder.input("x", (5, 1))
+    with builder.recurrence(5):
+        states = builder.later("states", (5, 1))
+        before = builder.pad(builder.slice(states, (0, 0), (4, 1)), ((1, 0), (0, 0)))
+        builder.add([x, before], "states", activation="relu")
+    builder.constrain(builder.dense(builder.flatten(states), 2, "out"), projections.Margin())
+    graph = builder.build()
+    data = rng.normal(size=(BATCH, 5, 1)).astype(np.float32)
+
+    values = graph.forward(graph.initial_parameters(), {"x": tf.constant(data)})
+
+    expected, state = [], np.zeros((BATCH, 1))
+    for t in range(5):
+        state = np.maximum(data[:, t] + state, 0.0)
+        expected.append(state)
+    np.testing.assert_allclose(values["states"], np.stack(expected, 1), rtol=1e-6, atol=1e-6)
+    assert len(graph.nodes) == 3  # the recurrence, then the output's dot and bias
 
 
 def test_binding_needs_every_value_and_exactly_the_constrained_labels(batch):

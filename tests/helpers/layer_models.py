@@ -165,14 +165,16 @@ def normalization():
 
 
 def recurrent():
-    """An LSTM, a GRU of each kind, a backwards SimpleRNN, and Bidirectional layers."""
+    """An LSTM, a GRU of each kind, a backwards SimpleRNN, and Bidirectional layers, one
+    reading a batch normalisation of two sequences joined."""
     inputs = keras.Input((4, 3))
     lstm = keras.layers.LSTM(3, return_sequences=True)(inputs)
     gru = keras.layers.GRU(3, return_sequences=True)(lstm)
     old_gru = keras.layers.GRU(2, reset_after=False, return_sequences=True)(inputs)
     backwards = keras.layers.SimpleRNN(2, go_backwards=True, return_sequences=True)(old_gru)
     both = keras.layers.Bidirectional(keras.layers.GRU(2, return_sequences=True))(backwards)
-    last = keras.layers.Bidirectional(keras.layers.LSTM(2), merge_mode="sum")(keras.layers.Concatenate()([gru, both]))
+    joined = keras.layers.BatchNormalization()(keras.layers.Concatenate()([gru, both]))  # normalises a view
+    last = keras.layers.Bidirectional(keras.layers.LSTM(2), merge_mode="sum")(joined)
     return keras.Model(inputs, keras.layers.Dense(2)(last))
 
 

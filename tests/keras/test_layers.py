@@ -47,8 +47,20 @@ def test_nodes_projected_joined_move_exactly_as_each_projected_alone(make, rng):
         )
 
 
+@pytest.mark.parametrize("layer", [keras.layers.SimpleRNN, keras.layers.LSTM, keras.layers.GRU])
+def test_a_recurrent_layers_graph_does_not_grow_with_its_steps(layer):
+    def graph_over(steps):
+        model = kf.wrap(keras.Sequential([keras.Input((steps, 3)), layer(4), keras.layers.Dense(2)]))
+        model.compile(optimizer=kf.DouglasRachford(sweeps=1), loss=kf.losses.Margin())
+        return model.plan.graph
+
+    short, long = graph_over(2), graph_over(30)
+    assert [type(node) for node in long.nodes] == [type(node) for node in short.nodes]
+    assert len(long.variables) == len(short.variables)
+
+
 def _two_of_each_kind(nodes):
-    """The first two nodes of each class and primitive (recurrent layers repeat theirs per step)."""
+    """The first two nodes of each class and primitive."""
     seen = {}
     for node in nodes:
         kind = (type(node), type(getattr(node, "primitive", None)), type(getattr(node, "activation", None)))
