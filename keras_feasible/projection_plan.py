@@ -73,27 +73,26 @@ class ProjectionPlan(Plan):
         return {layer: problem.operation_gaps(solution.state, group.nodes) for layer, group in self.groups.items()}
 
     def memory_estimate(self):
-        """What the sweeps hold, from the shapes of the starting state traced for an unknown
-        batch size: each layer's held copies times the states a sweep keeps alive."""
-        inputs = [tf.TensorSpec([None, *tensor.shape[1:]], tensor.dtype) for tensor in self.model.inputs]
-        labels = tf.TensorSpec([None], tf.int32)  # the starting state never reads the labels
-        state = (
-            tf.function(lambda x, y: self.feasibility_problem(x, y).initial_state())
-            .get_concrete_function(inputs, labels)
-            .structured_outputs
-        )
-        fixed, per_sample = {}, {}
-        for layer, group in self.groups.items():
-            fixed[layer] = per_sample[layer] = 0
-            for leaf in tf.nest.flatten([state[node] for node in group.nodes]):
-                size = leaf.dtype.size * self.optimizer.live_states
-                for dimension in leaf.shape:
-                    size *= dimension or 1
-                if None in leaf.shape:  # the batch axis
-                    per_sample[layer] += size
-                else:
-                    fixed[layer] += size
+        """What the sweeps hold: each layer's held copies times the states a sweep keeps
+        alive. What is held is affine in the batch size, so the starting states of batches
+        of one and two samples (zeros, run eagerly: cheaper than tracing them) give it all."""
+        one, two = (self._held_bytes(batch_size) for batch_size in (1, 2))
+        fixed = {layer: 2 * one[layer] - two[layer] for layer in self.groups}
+        per_sample = {layer: two[layer] - one[layer] for layer in self.groups}
         return MemoryEstimate(fixed, per_sample)
+
+    def _held_bytes(self, batch_size):
+        """`{layer: bytes}` the sweeps hold for a batch of `batch_size` zeros."""
+        inputs = [tf.zeros([batch_size, *tensor.shape[1:]], tensor.dtype) for tensor in self.model.inputs]
+        labels = tf.zeros([batch_size], tf.int32)  # the starting state never reads the labels
+        state = self.feasibility_problem(inputs, labels).initial_state()
+        return {
+            layer: sum(
+                leaf.dtype.size * self.optimizer.live_states * leaf.shape.num_elements()
+                for leaf in tf.nest.flatten([state[node] for node in group.nodes])
+            )
+            for layer, group in self.groups.items()
+        }
 
     def _logs(self, problem, solution, cross_replica_sum):
         """The feasibility logs of this replica's share of the batch (see `tags`). The
