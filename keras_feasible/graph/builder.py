@@ -354,8 +354,6 @@ class GraphBuilder:
         then an affine map of `x`, projected onto exactly."""
         if not x.per_sample or not x.shape:
             raise ValueError(f"{name}: normalisation reads per-sample arrays, got shape {x.shape}.")
-        if len(x.sources) != 1 or x.transform is not None:  # statistics read a variable: make the view one
-            x = self.add([x], f"{name}/read")
         rank = len(x.shape)
         axes = (-1,) if per_sample else tuple(range(rank))  # of the batch-including array
         shape = x.shape[:-1] if per_sample else x.shape[-1:]
@@ -363,7 +361,7 @@ class GraphBuilder:
         for kind in ("mean", "inverse_std"):
             variable = self._named(f"{name}/{kind}")
             self._variables[variable] = Variable(variable, shape, STATISTIC)
-            self._statistics[variable] = Statistic(x.sources[0], kind, axes, epsilon)
+            self._statistics[variable] = Statistic(x.port(), kind, axes, epsilon)
             statistics.append(Operand((variable,), shape, per_sample))
         expand = (rank,) if per_sample else tuple(range(rank))
         out = self._variable(name, x.shape, STATE)

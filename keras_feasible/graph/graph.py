@@ -217,7 +217,7 @@ class ConstraintGraph:
 def _statistic(statistic, values, cross_replica_sum):
     """The value of a `Statistic`: two passes (the mean, then the mean squared deviation), each
     summed over the replicas when it is one of the whole batch."""
-    x = values[statistic.source]
+    x = statistic.source.view(values)
 
     def mean_over_axes(tensor):
         if not statistic.across_batch:

@@ -30,11 +30,12 @@ class Variable:
 @dataclasses.dataclass(frozen=True)
 class Statistic:
     """How a `STATISTIC` variable is computed from a forward pass: the `mean` or the
-    `inverse_std` (`1 / sqrt(variance + epsilon)`) of the `source` variable over `axes` of
-    its batch-including values. With the batch axis (0) among them it is a statistic of the
-    whole batch, summed over every data-parallel replica; without, one per sample."""
+    `inverse_std` (`1 / sqrt(variance + epsilon)`) of what the `source` port views (a
+    variable, or a view of several) over `axes` of its batch-including values. With the
+    batch axis (0) among them it is a statistic of the whole batch, summed over every
+    data-parallel replica; without, one per sample."""
 
-    source: str
+    source: object  # a Port
     kind: str
     axes: tuple
     epsilon: float = 0.0
