@@ -203,3 +203,11 @@ def test_zoo_tool_prints_each_model_beside_adam():
     assert float(adam) > 0 and float(projection) > 0
     assert lead.endswith("x Adam's MSE")
     assert abs(float(lead.split("x")[0]) - float(projection) / float(adam)) <= 0.01
+
+
+def test_layer_pull_tool_prints_each_kernels_move_beside_the_gradient():
+    output = run_script("tools/layer_pull.py", "--hidden=1", "--sweeps=3", "--batch=32")
+    rows = re.findall(r"^\| (\d) \| (\S+) \| (\S+) \| (\S+) \|$", output, re.MULTILINE)
+    assert [row[0] for row in rows] == ["1", "2"]
+    output_move, output_gradient = float(rows[1][1]), float(rows[1][2])
+    assert output_move > 0 and output_gradient > 0  # the labels move the output layer at once
