@@ -11,13 +11,13 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
-def run_script(path, *flags, returncode=0):
+def run_script(path, *flags, returncode=0, stream="stdout"):
     env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     result = subprocess.run(
         [sys.executable, str(ROOT / path), *flags], capture_output=True, text=True, env=env, timeout=600
     )
     assert result.returncode == returncode, result.stderr[-3000:]
-    return result.stdout
+    return getattr(result, stream)
 
 
 def test_mnist_example_trains_reports_test_accuracy_and_logs_for_tensorboard(tmp_path):
@@ -157,6 +157,16 @@ def test_benchmark_tool_prints_a_row_per_solver_beside_adam():
         assert float(peak.split()[0]) > 0.1
     assert re.fullmatch(r"\d+\.\d", rows[1][3].strip())  # ADMM reaches the 50% target: the column says when
     assert float(rows[0][10]) > 0 and rows[1][10].strip() == "-"  # a sweep's cost over a gradient step's
+
+
+def test_benchmark_tool_restarts_douglas_rachford_every_k_sweeps_that_divide_its_sweeps():
+    flags = ("--train_samples=256", "--timing_steps=1", "--solvers=douglas_rachford", "--nobaseline", "--nojit_compile")
+    refused = run_script("tools/benchmark.py", *flags, "--sweeps=4", "--restart_every=3", returncode=1, stream="stderr")
+    assert "restarts douglas_rachford alone, and must divide --sweeps" in refused
+    output = run_script("tools/benchmark.py", *flags, "--sweeps=4", "--restart_every=2")
+    assert "restarted every 2 sweeps" in output
+    (row,) = [line.split("|")[1:-1] for line in output.splitlines() if line.startswith("| douglas_rachford")]
+    assert 0.0 <= float(row[2].strip().rstrip("%")) <= 100.0
 
 
 def test_benchmark_tool_compares_a_hard_model_with_the_straight_through_estimator():

@@ -7,6 +7,7 @@
     python tools/benchmark.py --model=softmax --solvers=explicit_softmax
     python tools/benchmark.py --model=step_mlp --solvers=douglas_rachford --epochs=3
     python tools/benchmark.py --model=deep_mlp --solvers=douglas_rachford --epochs=5 --curve
+    python tools/benchmark.py --solvers=douglas_rachford --relaxation=1.0 --restart_every=10
 
 Trains the same Keras model on the same data with each solver or trainer (through
 `kf.wrap` and `model.fit`; the margin loss, or cross-entropy for the explicit softmax
@@ -29,7 +30,7 @@ of its own so that its peak resident memory is its own, and prints a Markdown ta
 * update ms: one batch's update on a fixed batch, timed apart from `fit` (all sweeps,
   a closed-form trainer's train step, or one Adam step), median of `--timing_steps` calls;
 * sweep ms: the marginal cost of a projection sweep, (update with all sweeps - update
-  with one) / (sweeps - 1);
+  with one) / (sweeps - 1); with `--restart_every=K`, of K sweeps and their restart;
 * sweep / step: a sweep's cost over one Keras gradient step (Adam) on the same batch
   and model, timed in the same process.
 
@@ -68,6 +69,12 @@ flags.DEFINE_boolean(
     False,
     "Before every batch, rescale each ReLU layer of a chain MLP against the next kernel (an exact "
     "reparametrisation) so that activation rows and the kernel columns they meet have equal mean norms.",
+)
+flags.DEFINE_integer(
+    "restart_every",
+    None,
+    "Restart Douglas-Rachford every K sweeps from its iterate's consensus projection, as an iterate held on "
+    "a basis of K sweeps' vectors would have to; --sweeps must be a multiple of K.",
 )
 TRAINERS = {**kf.solvers.BY_NAME, **kf.trainers.BY_NAME}
 CROSS_ENTROPY_TRAINERS = ("explicit_softmax", "forward_gradient", "rec_lra", "alopex", "neuroevolution")
@@ -224,10 +231,30 @@ def _cross_entropy():
     return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
 
+class RestartedDouglasRachford(kf.DouglasRachford):
+    """`restart_every` Douglas-Rachford sweeps, then the iterate's consensus projection, as one
+    sweep of the loop: from each restart on, every copy is again a function of the variables'
+    values, so the sweeps in between are what a bounded basis of shared vectors must hold."""
+
+    def __init__(self, restart_every, sweeps=50, **settings):
+        super().__init__(max(sweeps // restart_every, 1), **settings)  # the timing's single sweep: one restart
+        self.restart_every = restart_every
+
+    def sweep(self, projections, state):
+        for _ in range(self.restart_every):
+            state = super().sweep(projections, state)
+        return projections[1](state)
+
+
 def optimizer(config):
     """The solver or closed-form trainer `config` names, with its settings."""
     name = config["solver"]
     settings = {key: config[key] for key in SETTINGS}
+    if config["restart_every"] and name == "douglas_rachford":
+        settings = {
+            key: value for key, value in settings.items() if value is not None and key in ("sweeps", "relaxation")
+        }
+        return RestartedDouglasRachford(config["restart_every"], **settings)
     return (kf.trainers.get if name in kf.trainers.BY_NAME else kf.solvers.get)(name, **settings)
 
 
@@ -350,6 +377,8 @@ def main(argv):
     unknown = sorted(set(FLAGS.solvers) - set(TRAINERS))
     if unknown:
         raise app.UsageError(f"Unknown solvers {unknown}; choose from {', '.join(TRAINERS)}.")
+    if FLAGS.restart_every and (FLAGS.solvers != ["douglas_rachford"] or (FLAGS.sweeps or 50) % FLAGS.restart_every):
+        raise app.UsageError("--restart_every restarts douglas_rachford alone, and must divide --sweeps.")
     if FLAGS.balance_norms and FLAGS.model not in CHAIN_MODELS:
         raise app.UsageError(f"--balance_norms rescales ReLU chains only: {', '.join(CHAIN_MODELS)}.")
     names = list(FLAGS.solvers) + ([baseline(FLAGS.model)] if FLAGS.baseline else [])
@@ -357,6 +386,7 @@ def main(argv):
         f"{FLAGS.model} on {FLAGS.dataset}, batches of {FLAGS.batch}, {FLAGS.sweeps or 'default'} sweeps, "
         f"relaxation {FLAGS.relaxation or 'default'}, {FLAGS.epochs} epoch(s), {FLAGS.repeats} seed(s), "
         f"{'norms balanced before each batch, ' if FLAGS.balance_norms else ''}"
+        f"{f'restarted every {FLAGS.restart_every} sweeps, ' if FLAGS.restart_every else ''}"
         f"XLA {'on' if FLAGS.jit_compile else 'off'} for the solvers\n"
     )
     print(
@@ -373,6 +403,7 @@ def main(argv):
             "model": FLAGS.model,
             "hard_scale": FLAGS.hard_scale,
             "balance_norms": FLAGS.balance_norms,
+            "restart_every": FLAGS.restart_every,
             **{setting: FLAGS[setting].value for setting in SETTINGS},
             "batch": FLAGS.batch,
             "epochs": FLAGS.epochs,
