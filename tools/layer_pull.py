@@ -40,7 +40,7 @@ def kernels(model):
 
 
 def moves(solver, x, y):
-    """Each kernel's move after one update, flattened."""
+    """Each kernel's move after one update (flattened), and the kernels before it."""
     model = kf.wrap(build())
     model.compile(optimizer=solver, loss=kf.losses.Margin(), jit_compile=False)
     before = [variable.numpy() for variable in kernels(model)]
