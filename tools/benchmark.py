@@ -250,12 +250,10 @@ def optimizer(config):
     """The solver or closed-form trainer `config` names, with its settings."""
     name = config["solver"]
     settings = {key: config[key] for key in SETTINGS}
+    built = (kf.trainers.get if name in kf.trainers.BY_NAME else kf.solvers.get)(name, **settings)
     if config["restart_every"] and name == "douglas_rachford":
-        settings = {
-            key: value for key, value in settings.items() if value is not None and key in ("sweeps", "relaxation")
-        }
-        return RestartedDouglasRachford(config["restart_every"], **settings)
-    return (kf.trainers.get if name in kf.trainers.BY_NAME else kf.solvers.get)(name, **settings)
+        return RestartedDouglasRachford(config["restart_every"], built.sweeps, relaxation=built.relaxation)
+    return built
 
 
 def compiled(config, model):
