@@ -14,7 +14,72 @@ Solution.__doc__ = """A solved batch: `parameters` (`{name: tensor}`) read off a
 `residuals` of every sweep, and the solver's estimate `state` they were read from."""
 
 
-class FeasibilityProblem:
+class LocalConsensus:
+    """One replica's share of a consensus (`FeasibilityProblem.local_consensus`): the totals
+    of its copies of each averaged variable; `shared` are those summed over the replicas."""
+
+    def __init__(self, problem, names, totals):
+        self.problem = problem
+        self.names = names
+        self.totals = totals
+        self.shared = {name: total for name, total in totals.items() if problem.graph.variables[name].kind == PARAMETER}
+
+    def finish(self, summed, restrict=True):
+        """`{name: value}` given `summed`, the `shared` totals summed over every replica."""
+        problem = self.problem
+        totals = {**self.totals, **summed}
+        values = {name: problem.pinned[name] for name in self.names if name not in totals}
+        for name, total in totals.items():
+            count = problem._counts[name]
+            # Entries no operation reads (e.g. outside every slice) keep their value.
+            value = tf.where(count > 0, total / tf.maximum(count, 1.0), problem.values[name])
+            if name in problem.graph.constraints:
+                value = problem.graph.constraints[name].project(value, problem.labels[name], problem.weights.get(name))
+            if restrict and problem.graph.variables[name].values is not None:
+                value = problem.graph.variables[name].values.project(value)
+            values[name] = value
+        return values
+
+
+class SolvedBySweeps:
+    """What a solver needs of a problem, and the one way it is solved.
+
+    Subclasses define `project_nodes(state, names=None)` and `project_consensus(state,
+    names=None)` (the two kinds of projection, each onto the sets of `names`, all by
+    default), `initial_state()`, `change(new, old)` (a sweep's residual), `parameters(state)`
+    (`{name: tensor}` read off a state) and the attributes `graph` and `layout`.
+    """
+
+    def partitions(self, partitioning=PAIR):
+        """The projections a solver iterates: `PAIR` gives [all nodes, all consensus sets];
+        `LAYERS` gives one projection per group of `ConstraintGraph.layers()`."""
+        if partitioning == PAIR:
+            return [self.project_nodes, self.project_consensus]
+        if partitioning == LAYERS:
+            return [self._group_projection(kind, names) for kind, names in self.graph.layers()]
+        raise ValueError(f"Unknown partitioning {partitioning!r}; expected {PAIR!r} or {LAYERS!r}.")
+
+    def _group_projection(self, kind, names):
+        project = self.project_nodes if kind == "nodes" else self.project_consensus
+        return lambda state: project(state, names)
+
+    def solve(self, solver, every_residual=True):
+        """One projection update: the solver's sweeps from the initial state, then the
+        parameters read off at consensus of its estimate. Returns a `Solution`; its
+        `residuals` are those of the first and last sweep only if not `every_residual`."""
+        if self.layout.factored and not self.graph.factors(solver):
+            raise ValueError(
+                f"This problem holds its copies factored, which is exact only for alternating and cyclic "
+                f"projections on a graph that ConstraintGraph.factors accepts, not for {solver!r}: bind it "
+                "with factored=False."
+            )
+        partitions = self.partitions(solver.partitioning)
+        state, residuals = solver.run(partitions, self.initial_state(), self.change, every_residual)
+        estimate = solver.estimate(partitions, state)
+        return Solution(self.parameters(estimate), residuals, estimate)
+
+
+class FeasibilityProblem(SolvedBySweeps):
     """A constraint graph with one batch's data and labels bound to it.
 
     The state the solvers iterate holds every node's copies of its arguments,
@@ -158,6 +223,14 @@ class FeasibilityProblem:
 
         Parameters restricted to a finite set take their nearest allowed value unless
         `restrict` is False (then: the plain mean of their copies)."""
+        partial = self.local_consensus(state, names)
+        # One all-reduce for every parameter at once: each is a synchronisation of the replicas.
+        return partial.finish(self._cross_replica_sum(partial.shared) if partial.shared else {}, restrict)
+
+    def local_consensus(self, state, names=None):
+        """The consensus of `names` up to its all-reduce: a `LocalConsensus` holding this
+        replica's totals of the copies, whose `shared` entries (the parameters') every
+        replica must sum before `finish` reads the values off."""
         names = list(self.graph.variables) if names is None else list(names)
         averaged = [name for name in names if name not in self.pinned]
         sums = {}
@@ -168,27 +241,13 @@ class FeasibilityProblem:
         totals = {
             name: tf.add_n([sums[node.name, key][name] for node, key in self.graph.readers[name]]) for name in averaged
         }
-        # One all-reduce for every parameter at once: each is a synchronisation of the replicas.
-        shared = [name for name in averaged if self.graph.variables[name].kind == PARAMETER]
-        if shared:
-            totals.update(self._cross_replica_sum({name: totals[name] for name in shared}))
-        values = {name: self.pinned[name] for name in names if name not in averaged}
-        for name in averaged:
-            count = self._counts[name]
-            # Entries no operation reads (e.g. outside every slice) keep their value.
-            value = tf.where(count > 0, totals[name] / tf.maximum(count, 1.0), self.values[name])
-            if name in self.graph.constraints:
-                value = self.graph.constraints[name].project(value, self.labels[name], self.weights.get(name))
-            if restrict and self.graph.variables[name].values is not None:
-                value = self.graph.variables[name].values.project(value)
-            values[name] = value
-        return values
+        return LocalConsensus(self, names, totals)
 
     def project_consensus(self, state, names=None):
         names = set(self.graph.variables if names is None else names)
-        return self._at_consensus(state, self.consensus(state, names), names)
+        return self.at_consensus(state, self.consensus(state, names), names)
 
-    def _at_consensus(self, state, values, names):
+    def at_consensus(self, state, values, names):
         """`state` with the copies of the variables in `names` set to their `values`."""
         state = {node: dict(copies) for node, copies in state.items()}
         for node in self.graph.nodes:
@@ -212,34 +271,6 @@ class FeasibilityProblem:
         """What the layout holds for a port whose copies all equal its view of `values`."""
         return self.layout.hold(node, key, node.ports[key].view(values), grid, self._constants[node.name])
 
-    def partitions(self, partitioning=PAIR):
-        """The projections a solver iterates: `PAIR` gives [all nodes, all consensus sets];
-        `LAYERS` gives one projection per group of `ConstraintGraph.layers()`."""
-        if partitioning == PAIR:
-            return [self.project_nodes, self.project_consensus]
-        if partitioning == LAYERS:
-            return [self._group_projection(kind, names) for kind, names in self.graph.layers()]
-        raise ValueError(f"Unknown partitioning {partitioning!r}; expected {PAIR!r} or {LAYERS!r}.")
-
-    def _group_projection(self, kind, names):
-        project = self.project_nodes if kind == "nodes" else self.project_consensus
-        return lambda state: project(state, names)
-
-    def solve(self, solver, every_residual=True):
-        """One projection update: the solver's sweeps from the initial state, then the
-        parameters read off at consensus of its estimate. Returns a `Solution`; its
-        `residuals` are those of the first and last sweep only if not `every_residual`."""
-        if self.layout.factored and not self.graph.factors(solver):
-            raise ValueError(
-                f"This problem holds its copies factored, which is exact only for alternating and cyclic "
-                f"projections on a graph that ConstraintGraph.factors accepts, not for {solver!r}: bind it "
-                "with factored=False."
-            )
-        partitions = self.partitions(solver.partitioning)
-        state, residuals = solver.run(partitions, self.initial_state(), self.change, every_residual)
-        estimate = solver.estimate(partitions, state)
-        return Solution(self.parameters(estimate), residuals, estimate)
-
     def parameters(self, state):
         """The parameter values at consensus of `state`: `{name: tensor}`.
 
@@ -249,7 +280,12 @@ class FeasibilityProblem:
         would never flip; the latent accumulates them, as BinaryConnect's latent weights
         accumulate gradient steps, and is rounded again when the next batch binds it.
         """
-        values = self.consensus(state, self.graph.parameter_names, restrict=False)
+        return self.with_latent(self.consensus(state, self.graph.parameter_names, restrict=False))
+
+    def with_latent(self, values):
+        """The parameter `values` (plain means) with each restricted parameter's latent value
+        moved by its mean (see `parameters`)."""
+        values = dict(values)
         for name, latent in self.latent.items():
             values[name] = latent + values[name] - self.values[name]
         return values
@@ -314,7 +350,7 @@ class FeasibilityProblem:
             squares = tf.reduce_sum(tf.square(computed - output))
             scale = 0.5 * tf.reduce_sum(tf.square(computed) + tf.square(output))
             nodes[name] = squares, tf.cast(tf.size(output), output.dtype), scale
-        target = self._at_consensus(state, values, set(self.graph.variables))
+        target = self.at_consensus(state, values, set(self.graph.variables))
         copies = self._copy_squares(state, target, values, parameters)
         sums = {}
         for group, (node_names, parameter_names) in groups.items():
