@@ -49,8 +49,10 @@ class FeasibleModel(keras.Model):
                 loss take any Keras loss).
             metrics: as in Keras.
             jit_compile: `"auto"` compiles the train step with XLA on a single device
-                when the optimizer gains from it (the projection solvers) and never
-                under a distribution strategy; True or False as in Keras.
+                when the optimizer gains from it (the projection solvers); under a
+                distribution strategy whose replicas are the CPU devices of one process,
+                it compiles their sweeps, solved together on one device, instead. True or
+                False as in Keras.
             **kwargs: Keras's other `compile` arguments.
 
         Raises:
@@ -70,6 +72,7 @@ class FeasibleModel(keras.Model):
             )
         self._plan, self._memory = optimizer.plan(self, loss), None
         if jit_compile == "auto":
+            self._plan.xla_replicas = optimizer.jit_compile
             jit_compile = optimizer.jit_compile and not tf.distribute.has_strategy()
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, jit_compile=jit_compile, **kwargs)
         with compat.untracked():  # listed by `metrics`, like Keras's own loss tracker

@@ -59,10 +59,13 @@ class Plan:
         tags: `{log key: TensorBoard tag}` of the logs `update` returns.
         memory_hint: advice added to the `MemoryError` of a batch too large, or "".
         measures_operations: whether `operation_gaps` (and `feasibility_problem`) exist.
+        xla_replicas: whether the replicas of one process, solved together under a
+            strategy, compile their sweeps with XLA (set by `FeasibleModel.compile`).
     """
 
     memory_hint = ""
     measures_operations = False
+    xla_replicas = False
 
     def __init__(self, optimizer):
         self.optimizer = optimizer

@@ -3,6 +3,7 @@
 import tensorflow as tf
 
 from keras_feasible import losses, walk
+from keras_feasible.graph.replicated import solve_across_replicas
 from keras_feasible.memory import MemoryEstimate
 from keras_feasible.optimizer import SWEEP_LOGS, Plan, Update, feasibility_tags, relative_gaps
 
@@ -56,7 +57,7 @@ class ProjectionPlan(Plan):
 
     def update(self, x, y, cross_replica_sum, sample_weight=None):
         problem = self.feasibility_problem(x, y, cross_replica_sum, sample_weight)
-        solution = problem.solve(self.optimizer, every_residual=False)
+        solution = solve_across_replicas(problem, self.optimizer, every_residual=False, jit_compile=self.xla_replicas)
         moved = {
             name: average.momentum * average.variable.value
             + (1.0 - average.momentum) * average.of_statistic(problem.values[average.statistic])

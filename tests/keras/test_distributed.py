@@ -18,12 +18,16 @@ def multi_worker_on_local_devices(replicas):
     return tf.distribute.MultiWorkerMirroredStrategy._from_local_devices([f"/cpu:{i}" for i in range(replicas)])
 
 
-def fitted(strategy, solver, x, y, batch_size=256, **compile_args):
-    # Few sweeps: with a merge-call all-reduce they are unrolled, and tracing grows with them.
+def fitted(strategy, solver, x, y, batch_size=256, jit_compile=False, **compile_args):
+    # Few sweeps and a narrow MLP: what is compared is the same either way, and tracing is quicker.
     with strategy.scope():
         model = kf.wrap(mlp(hidden=16))
         model.compile(
-            optimizer=solver(sweeps=3), loss=kf.losses.Margin(), metrics=["accuracy"], jit_compile=False, **compile_args
+            optimizer=solver(sweeps=3),
+            loss=kf.losses.Margin(),
+            metrics=["accuracy"],
+            jit_compile=jit_compile,
+            **compile_args,
         )
     history = model.fit(x, y, batch_size=batch_size, epochs=1, shuffle=False, verbose=0)
     return model, history
@@ -83,13 +87,24 @@ def test_a_single_worker_multi_worker_strategy_trains_like_one_device(digits):
     assert_same_weights(worker, alone)
 
 
-def test_xla_is_left_off_under_a_strategy_and_on_for_one_device():
+def test_xla_compiles_the_step_on_one_device_and_only_the_sweeps_under_a_strategy():
     with mirrored(2).scope():
         spread = kf.wrap(mlp(hidden=16))
         spread.compile(optimizer=kf.DouglasRachford(sweeps=2), loss=kf.losses.Margin())
     alone = kf.wrap(mlp(hidden=16))
     alone.compile(optimizer=kf.DouglasRachford(sweeps=2), loss=kf.losses.Margin())
     assert (spread.jit_compile, alone.jit_compile) == (False, True)
+    assert spread.plan.xla_replicas
+
+
+def test_cpu_replicas_whose_sweeps_xla_compiles_together_match_one_device(digits):
+    (x, y), _ = digits
+    alone, alone_history = fitted(tf.distribute.get_strategy(), kf.DouglasRachford, x[:512], y[:512])
+    strategy = mirrored(2)
+    spread, spread_history = fitted(strategy, kf.DouglasRachford, x[:512], y[:512], jit_compile="auto")
+    assert_replicas_identical(strategy, spread.weights)
+    assert_same_weights(spread, alone)
+    assert_same_logs(spread_history, spread, alone_history, alone)
 
 
 def test_several_steps_per_execution_under_mirrored_give_the_same_weights(digits):
@@ -115,3 +130,19 @@ def test_several_steps_per_execution_with_collective_all_reduce_fail_as_gradient
         gradient.fit(x[:512], y[:512], batch_size=128, epochs=1, verbose=0)
     with pytest.raises(tf.errors.InvalidArgumentError, match="placeholder"):
         fitted(strategy, kf.DouglasRachford, x[:512], y[:512], batch_size=128, steps_per_execution=2)
+
+
+def operations_traced(strategy, sweeps, x, y):
+    """How many operations the train step of a wrapped MLP under `strategy` builds."""
+    with strategy.scope():
+        model = kf.wrap(mlp(hidden=16))
+        model.compile(optimizer=kf.DouglasRachford(sweeps=sweeps), loss=kf.losses.Margin(), jit_compile=False)
+    model.fit(x, y, batch_size=len(x), verbose=0)  # builds the model, its metrics and optimizer
+    step = tf.function(lambda x, y: strategy.run(model.train_step, args=((x, y),)))
+    return len(step.get_concrete_function(tf.constant(x), tf.constant(y)).graph.get_operations())
+
+
+def test_under_mirrored_the_sweeps_are_one_loop_whose_graph_does_not_grow_with_them(digits):
+    (x, y), _ = digits
+    few, many = (operations_traced(mirrored(2), sweeps, x[:64], y[:64]) for sweeps in (2, 8))
+    assert few == many
