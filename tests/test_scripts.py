@@ -160,7 +160,8 @@ def test_benchmark_tool_prints_a_row_per_solver_beside_adam():
 
 
 def test_benchmark_tool_restarts_douglas_rachford_every_k_sweeps_that_divide_its_sweeps():
-    flags = ("--train_samples=256", "--timing_steps=1", "--solvers=douglas_rachford", "--nobaseline", "--nojit_compile")
+    flags = ("--train_samples=64", "--batch=32", "--timing_steps=1", "--solvers=douglas_rachford", "--nobaseline")
+    flags += ("--nojit_compile",)
     refused = run_script("tools/benchmark.py", *flags, "--sweeps=4", "--restart_every=3", returncode=1, stream="stderr")
     assert "restarts douglas_rachford alone, and must divide --sweeps" in refused
     output = run_script("tools/benchmark.py", *flags, "--sweeps=4", "--restart_every=2")

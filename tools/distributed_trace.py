@@ -5,10 +5,11 @@ and the steady speed of two replicas against one device.
 
 For each number of sweeps, wraps the MNIST MLP (784-128-128-10 with the skip), compiles it
 with `kf.DouglasRachford` and the margin loss, and fits 2,048 bundled images in batches of
-256, once on one device (XLA, as `fit` compiles there) and once under `MirroredStrategy` on
-two logical CPU devices (the sweeps unrolled, see docs/distribution.md). Prints a Markdown
-table: the first batch's seconds (trace and compile), and the median seconds of the other
-batches.
+256, once on one device and once under `MirroredStrategy` on two logical CPU devices (see
+docs/distribution.md), with XLA as `jit_compile="auto"` sets it (the whole step on one
+device, the replicas' sweeps together under the strategy) or, with `--nojit_compile`, none.
+Prints a Markdown table: the first batch's seconds (trace and compile), and the median
+seconds of the other batches.
 """
 
 import statistics
@@ -23,6 +24,9 @@ from keras_feasible.datasets import mnist
 
 flags.DEFINE_list("sweeps", ["5", "20", "50"], "Sweeps per batch to measure.")
 flags.DEFINE_integer("images", 2048, "Training images per fit.")
+flags.DEFINE_bool(
+    "jit_compile", True, "Compile with XLA as jit_compile='auto' does (the replicas' sweeps together); else no XLA."
+)
 FLAGS = flags.FLAGS
 
 
@@ -50,7 +54,8 @@ def measure(strategy, sweeps, x, y):
         h2 = keras.layers.Dense(128, activation="relu")(h1)
         outputs = keras.layers.Dense(10)(keras.layers.Concatenate()([h1, h2]))
         model = kf.wrap(keras.Model(inputs, outputs))
-        model.compile(optimizer=kf.DouglasRachford(sweeps=sweeps), loss=kf.losses.Margin())
+        jit_compile = "auto" if FLAGS.jit_compile else False
+        model.compile(optimizer=kf.DouglasRachford(sweeps=sweeps), loss=kf.losses.Margin(), jit_compile=jit_compile)
     clock = BatchClock()
     model.fit(x, y, batch_size=256, epochs=1, shuffle=False, verbose=0, callbacks=[clock])
     return clock.seconds()
