@@ -28,7 +28,9 @@ flags.DEFINE_boolean(
     "With --logdir: also write histograms of every weight and of each layer's operation gaps on a training batch.",
 )
 flags.DEFINE_boolean(
-    "jit_compile", True, "Compile the projection step with XLA on one device (never under a distribution strategy)."
+    "jit_compile",
+    True,
+    "Compile the projection step with XLA on one device (under a strategy of CPU replicas: their sweeps, together).",
 )
 FLAGS = flags.FLAGS
 

@@ -125,14 +125,16 @@ def test_communication_tool_prints_bytes_next_to_compute_for_each_model():
 
 
 def test_distributed_example_trains_on_two_replicas_that_agree():
-    output = run_script("examples/distributed_mnist.py", "--strategy=mirrored", "--train_images=512", "--sweeps=3")
+    output = run_script(
+        "examples/distributed_mnist.py", "--strategy=mirrored", "--train_images=512", "--sweeps=3", "--nojit_compile"
+    )
     assert "on 2 replica(s) (MirroredStrategy)" in output
     assert "replicas hold identical weights: True" in output
     assert float(re.search(r"test accuracy: (\d\.\d+)", output).group(1)) > 0.1
 
 
 def test_distributed_trace_tool_prints_a_row_per_sweep_count():
-    output = run_script("tools/distributed_trace.py", "--sweeps=1", "--images=512")
+    output = run_script("tools/distributed_trace.py", "--sweeps=1", "--images=512", "--nojit_compile")
     rows = [line.split("|")[1:-1] for line in output.splitlines() if line.startswith("| 1 ")]
     assert len(rows) == 1 and all(float(cell) > 0 for cell in rows[0])
 
