@@ -1,4 +1,5 @@
 import os
+import pathlib
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -14,6 +15,19 @@ REPLICAS = 4
 tf.config.set_logical_device_configuration(
     tf.config.list_physical_devices("CPU")[0], [tf.config.LogicalDeviceConfiguration()] * REPLICAS
 )
+
+
+# Whole models and scripts in processes of their own run for minutes each: started first, none
+# of them is left running alone on one pytest-xdist worker after the others have finished.
+TESTS = pathlib.Path(__file__).parent
+LONGEST_FIRST = (TESTS / "zoo", TESTS / "test_scripts.py")
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item):
+        return next((i for i, path in enumerate(LONGEST_FIRST) if item.path.is_relative_to(path)), len(LONGEST_FIRST))
+
+    items.sort(key=rank)  # stable: the rest keep pytest's order
 
 
 @pytest.fixture
