@@ -71,6 +71,7 @@ class FeasibleModel(keras.Model):
                 f"Training without gradients needs a model with one output; {self.name!r} has {len(self.outputs)}."
             )
         self._plan, self._memory = optimizer.plan(self, loss), None
+        self._requested_jit_compile = jit_compile
         if jit_compile == "auto":
             self._plan.xla_replicas = optimizer.jit_compile
             jit_compile = optimizer.jit_compile and not tf.distribute.has_strategy()
@@ -110,6 +111,14 @@ class FeasibleModel(keras.Model):
         # layers' weights as its own and saved them twice; the layers load theirs.
         if compat.own_variables(self):
             super().load_own_variables(store)
+
+    def get_compile_config(self):
+        config = super().get_compile_config()
+        # Keras saves the setting it resolved; "auto" depends on where the model is loaded
+        # (a strategy's scope, one device), so the request is saved instead.
+        if config is not None and getattr(self, "_requested_jit_compile", None) == "auto":
+            config["jit_compile"] = "auto"
+        return config
 
     def compile_from_config(self, config):
         # Keras skips models that override compile(); this one restores its own.

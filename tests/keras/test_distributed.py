@@ -98,6 +98,16 @@ def test_xla_compiles_the_step_on_one_device_and_only_the_sweeps_under_a_strateg
     assert spread.plan.xla_replicas
 
 
+def test_a_model_saved_on_one_device_loads_under_a_strategy_with_its_sweeps_compiled_there(tmp_path):
+    alone = kf.wrap(mlp(hidden=16))
+    alone.compile(optimizer=kf.DouglasRachford(sweeps=2), loss=kf.losses.Margin())
+    alone.save(tmp_path / "model.keras")
+    with mirrored(2).scope():
+        spread = keras.models.load_model(tmp_path / "model.keras")
+    assert (spread.jit_compile, spread.plan.xla_replicas) == (False, True)
+    assert keras.models.load_model(tmp_path / "model.keras").jit_compile
+
+
 def test_cpu_replicas_whose_sweeps_xla_compiles_together_match_one_device(digits):
     (x, y), _ = digits
     alone, alone_history = fitted(tf.distribute.get_strategy(), kf.DouglasRachford, x[:512], y[:512])
