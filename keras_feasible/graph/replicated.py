@@ -92,15 +92,15 @@ def solve_across_replicas(problem, solver, every_residual=True, jit_compile=Fals
         problems = strategy.experimental_local_results(problems)
         devices = strategy.extended.worker_devices
         if compat.in_multi_worker_mode(strategy):
-            replicated = ReplicatedProblem(problems, devices, across_workers(strategy))
-            solution = replicated.solve(solver, every_residual)
+            solution = ReplicatedProblem(problems, devices, across_workers(strategy)).solve(solver, every_residual)
         elif jit_compile and all(tf.DeviceSpec.from_string(device).device_type == "CPU" for device in devices):
             replicated = ReplicatedProblem(problems, devices[:1] * len(problems))
             solution = tf.function(lambda: replicated.solve(solver, every_residual), jit_compile=True)()
         else:
             solution = ReplicatedProblem(problems, devices).solve(solver, every_residual)
-        residuals = solution.residuals
-        solutions = [Solution(values, residuals, state) for values, state in zip(solution.parameters, solution.state)]
+        solutions = [
+            Solution(values, solution.residuals, state) for values, state in zip(solution.parameters, solution.state)
+        ]
         return local_values(strategy, solutions)
 
     return tf.distribute.get_replica_context().merge_call(solve_together, args=(problem,))
