@@ -1,8 +1,44 @@
 """The max and min primitives behind max pooling and the Maximum and Minimum layers."""
 
+import functools
+
 import tensorflow as tf
 
 from keras_feasible.projections.base import Primitive
+
+# Up to this many entries a sorting network of elementwise minima and maxima sorts them;
+# XLA's sort on CPU costs a max-pooling sweep several times its other work.
+_NETWORK_SIZE = 16
+
+
+@functools.cache
+def _merge_exchange(n):
+    """The comparators `(i, j)`, i < j, of Batcher's merge exchange sorting `n` entries
+    (Knuth, TAOCP 5.2.2, Algorithm M)."""
+    pairs = []
+    t = max(n - 1, 1).bit_length()
+    p = 1 << (t - 1)
+    while p > 0:
+        q, r, d = 1 << (t - 1), 0, p
+        while True:
+            pairs += [(i, i + d) for i in range(n - d) if i & p == r]
+            if q == p:
+                break
+            d, q, r = q - p, q >> 1, p
+        p >>= 1
+    return tuple(pairs)
+
+
+def sort_descending(a):
+    """`a` sorted decreasingly along its last axis: by a sorting network while the axis is
+    short, else by `tf.sort`."""
+    n = a.shape[-1]
+    if n is None or n > _NETWORK_SIZE:
+        return tf.sort(a, axis=-1, direction="DESCENDING")
+    entries = tf.unstack(a, axis=-1)
+    for i, j in _merge_exchange(n):
+        entries[i], entries[j] = tf.maximum(entries[i], entries[j]), tf.minimum(entries[i], entries[j])
+    return tf.stack(entries, axis=-1)
 
 
 class Max(Primitive):
@@ -21,7 +57,7 @@ class Max(Primitive):
         return tf.reduce_max(a, axis=-1)
 
     def project(self, a, y):
-        ranked = tf.sort(a, axis=-1, direction="DESCENDING")
+        ranked = sort_descending(a)
         k = tf.shape(a)[-1]
         tied = tf.range(1, k + 1, dtype=a.dtype)
         candidates = (y[..., None] + tf.cumsum(ranked, axis=-1)) / (tied + 1.0)

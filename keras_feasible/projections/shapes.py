@@ -304,8 +304,9 @@ class Patches(Transform):
     "same" (Keras's meaning); padded entries are zeros, not copies: they have no source and
     count for nothing in the consensus.
 
-    Both directions are convolutions with a one-hot kernel (a patch extraction and its
-    transpose), exact in floating point and compiled by XLA.
+    Both directions are copies: one strided slice of the image per pixel of the window, and
+    their transpose, each slice padded back into place and summed (exact in floating
+    point; a convolution with a one-hot kernel would cost `kh * kw * C` times more).
     """
 
     def __init__(self, input_shape, kernel_size, strides=(1, 1), padding="valid", dilations=(1, 1)):
@@ -340,15 +341,22 @@ class Patches(Transform):
             spatial = ((height - eh) // sh + 1, (width - ew) // sw + 1)
         return [spatial + (kh * kw * channels,)]
 
-    def _one_hot_kernel(self, dtype):
-        """`[eh, ew, C, kh * kw * C]`: a one at each read pixel of the window's span (every
-        d-th one when dilated; a zero-spaced kernel, since CPU kernels refuse dilations)."""
-        channels = self.input_shapes[0][-1]
-        size = self.kernel_size[0] * self.kernel_size[1] * channels
-        kernel = np.zeros(self._extent + (channels, size))
-        dh, dw = self.dilations
-        kernel[::dh, ::dw] = np.eye(size).reshape(*self.kernel_size, channels, size)
-        return tf.constant(kernel, dtype)
+    def _padding(self):
+        """`((top, bottom), (left, right))` of zeros around the image: TensorFlow's "SAME" split."""
+        if self.padding == "valid":
+            return ((0, 0), (0, 0))
+        pads = []
+        for size, out, stride, extent in zip(
+            self.input_shapes[0][:2], self.output_shapes[0][:2], self.strides, self._extent
+        ):
+            total = max((out - 1) * stride + extent - size, 0)
+            pads.append((total // 2, total - total // 2))
+        return tuple(pads)
+
+    def _offsets(self):
+        """The window's read pixels, `(row, column)` from its corner, in the kernel's order."""
+        (kh, kw), (dh, dw) = self.kernel_size, self.dilations
+        return [(i * dh, j * dw) for i in range(kh) for j in range(kw)]
 
     def _images(self, tensor, shape):
         """The tensor as a batch of images of `shape`, and a function restoring its leading axes."""
@@ -358,15 +366,32 @@ class Patches(Transform):
 
     def forward(self, inputs):
         images, restore = self._images(inputs[0], self.input_shapes[0])
-        kernel = self._one_hot_kernel(images.dtype)
-        patches = tf.nn.conv2d(images, kernel, self.strides, self.padding.upper())
+        (top, bottom), (left, right) = self._padding()
+        framed = tf.pad(images, [[0, 0], [top, bottom], [left, right], [0, 0]])
+        (height, width, _), (sh, sw) = self.output_shapes[0], self.strides
+        reads = [
+            framed[:, i : i + (height - 1) * sh + 1 : sh, j : j + (width - 1) * sw + 1 : sw, :]
+            for i, j in self._offsets()
+        ]
+        patches = tf.stack(reads, axis=-2)  # [N, H', W', kh * kw, C]: the kernel's order
         return [restore(patches, self.output_shapes[0])]
 
     def adjoint(self, outputs):
         patches, restore = self._images(outputs[0], self.output_shapes[0])
-        kernel = self._one_hot_kernel(patches.dtype)
-        size = tf.concat([tf.shape(patches)[:1], self.input_shapes[0]], 0)
-        images = tf.nn.conv2d_transpose(patches, kernel, size, self.strides, self.padding.upper())
+        (height, width, _), (sh, sw) = self.output_shapes[0], self.strides
+        in_height, in_width, channels = self.input_shapes[0]
+        (top, bottom), (left, right) = self._padding()
+        frame = (in_height + top + bottom, in_width + left + right)
+        reads = tf.unstack(tf.reshape(patches, [-1, height, width, len(self._offsets()), channels]), axis=-2)
+        spread = (height - 1) * sh + 1, (width - 1) * sw + 1  # the rows and columns one offset reads
+        images = []
+        for (i, j), read in zip(self._offsets(), reads):
+            # Every sh-th row and sw-th column of the frame, from (i, j): zeros in between.
+            strided = tf.pad(read[:, :, None, :, None, :], [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]])
+            strided = tf.reshape(strided, [-1, height * sh, width * sw, channels])[:, : spread[0], : spread[1]]
+            padding = [[0, 0], [i, frame[0] - i - spread[0]], [j, frame[1] - j - spread[1]], [0, 0]]
+            images.append(tf.pad(strided, padding))
+        images = tf.add_n(images)[:, top : top + in_height, left : left + in_width, :]
         return [restore(images, self.input_shapes[0])]
 
 
