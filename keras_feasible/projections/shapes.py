@@ -373,8 +373,7 @@ class Patches(Transform):
             framed[:, i : i + (height - 1) * sh + 1 : sh, j : j + (width - 1) * sw + 1 : sw, :]
             for i, j in self._offsets()
         ]
-        patches = tf.stack(reads, axis=-2)  # [N, H', W', kh * kw, C]: the kernel's order
-        return [restore(patches, self.output_shapes[0])]
+        return [restore(tf.concat(reads, axis=-1), self.output_shapes[0])]  # the kernel's order
 
     def adjoint(self, outputs):
         patches, restore = self._images(outputs[0], self.output_shapes[0])
@@ -382,7 +381,7 @@ class Patches(Transform):
         in_height, in_width, channels = self.input_shapes[0]
         (top, bottom), (left, right) = self._padding()
         frame = (in_height + top + bottom, in_width + left + right)
-        reads = tf.unstack(tf.reshape(patches, [-1, height, width, len(self._offsets()), channels]), axis=-2)
+        reads = tf.split(patches, len(self._offsets()), axis=-1)
         spread = (height - 1) * sh + 1, (width - 1) * sw + 1  # the rows and columns one offset reads
         images = []
         for (i, j), read in zip(self._offsets(), reads):
