@@ -210,12 +210,25 @@ def test_zoo_tool_prints_each_model_beside_adam():
         "--sweeps=5",
         "--train_samples=256",
         "--test_samples=256",
+        "--epochs=2",
+        "--curve",
     )
     row = next(line for line in output.splitlines() if line.startswith("| regression_mlp |"))
     adam, projection, lead = row.split(" | ")[2:5]
     assert float(adam) > 0 and float(projection) > 0
     assert lead.endswith("x Adam's MSE")
     assert abs(float(lead.split("x")[0]) - float(projection) / float(adam)) <= 0.01
+    curves = dict(re.findall(r"^\| regression_mlp \| (adam|projection) \| (.+) \|$", output, re.MULTILINE))
+    assert [scores.split(", ")[-1] for scores in (curves["adam"], curves["projection"])] == [adam, projection]
+    assert all(len(scores.split(", ")) == 2 for scores in curves.values())
+
+
+def test_extrapolation_tool_trains_the_deep_mlp_and_prints_each_kernels_move():
+    output = run_script("tools/extrapolation.py", "--train_samples=256", "--sweeps=3", "--nojit_compile")
+    found = re.search(r"test accuracy (\d+\.\d\d)%, (\d+\.\d) s, moves (.+)$", output, re.MULTILINE)
+    assert 0.0 <= float(found.group(1)) <= 100.0
+    moves = [float(move) for move in found.group(3).split(", ")]
+    assert len(moves) == 7 and moves[-1] > 0  # six hidden kernels and the output's, which the labels move
 
 
 def test_layer_pull_tool_prints_each_kernels_move_beside_the_gradient():

@@ -3,13 +3,15 @@
     python tools/zoo.py                                   # every zoo model
     python tools/zoo.py --models=lenet5,tanh_mlp --epochs=3
     python tools/zoo.py --solver=ap --sweeps=200             # one solver for every model
+    python tools/zoo.py --models=simple_mnist_convnet --epochs=3 --curve
 
 Each zoo model (`tests/zoo/models.py`: written as keras.io and the Keras guides write them)
 is fitted twice from the same initial weights on the same bundled data, with its own loss:
 plain Keras with `Adam()`, and `kf.wrap(model)` with the projection optimizer its zoo entry
 names. Each run is a fresh process so that its peak memory is its own. Prints a Markdown
 table of the test score (accuracy, or mean squared error for regression), seconds per
-epoch and peak resident memory of each, and Adam's lead.
+epoch and peak resident memory of each, and Adam's lead; with `--curve`, also each method's
+test score after every epoch (the evaluations are not timed).
 """
 
 import json
@@ -36,12 +38,14 @@ flags.DEFINE_integer("test_samples", 1000, "Test samples.")
 flags.DEFINE_integer("seed", 0, "Seed of the initial weights.")
 flags.DEFINE_enum("solver", None, list(SOLVERS), "Train every model with this solver instead of its entry's.")
 flags.DEFINE_integer("sweeps", None, "With --solver: sweeps per batch (the solver's default otherwise).")
+flags.DEFINE_boolean("curve", False, "Also print the test score after every epoch.")
 flags.DEFINE_string("run", None, "Internal: run one `model:method` and print its result as JSON.")
 FLAGS = flags.FLAGS
 
 
 def fit_one(name, method):
-    """Fits zoo model `name` with `method`; returns its test score, seconds per epoch and peak RSS."""
+    """Fits zoo model `name` with `method`; returns its test score after each epoch and the
+    last, seconds per epoch (training only) and peak RSS."""
     entry = ZOO[name]
     (x, y), (x_test, y_test) = entry.data(train_size=FLAGS.train_samples, test_size=FLAGS.test_samples)
     keras.utils.set_random_seed(FLAGS.seed)
@@ -51,12 +55,14 @@ def fit_one(name, method):
     else:
         model = kf.wrap(model)
         model.compile(optimizer=projection_of(entry), loss=entry.loss, metrics=[entry.metric])
-    start = time.perf_counter()
-    model.fit(x, y, batch_size=entry.batch_size, epochs=FLAGS.epochs, verbose=0)
-    seconds = (time.perf_counter() - start) / FLAGS.epochs
-    score = model.evaluate(x_test, y_test, batch_size=256, verbose=0, return_dict=True)[entry.metric]
+    seconds, scores = 0.0, []
+    for _ in range(FLAGS.epochs):
+        start = time.perf_counter()
+        model.fit(x, y, batch_size=entry.batch_size, epochs=1, verbose=0)
+        seconds += time.perf_counter() - start
+        scores.append(float(model.evaluate(x_test, y_test, batch_size=256, verbose=0, return_dict=True)[entry.metric]))
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"score": float(score), "seconds_per_epoch": seconds, "peak_mib": peak_mib}
+    return {"score": scores[-1], "scores": scores, "seconds_per_epoch": seconds / FLAGS.epochs, "peak_mib": peak_mib}
 
 
 def projection_of(entry):
@@ -88,10 +94,11 @@ def run_in_child(name, method):
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def score_text(result, metric):
+def score_text(result, metric, score=None):
     if "error" in result:
         return "failed"
-    return f"{100 * result['score']:.2f}%" if metric == "accuracy" else f"{result['score']:.3f}"
+    score = result["score"] if score is None else score
+    return f"{100 * score:.2f}%" if metric == "accuracy" else f"{score:.3f}"
 
 
 def gap_text(adam, projection, metric):
@@ -113,9 +120,11 @@ def main(argv):
     header += ["s/epoch Adam / proj.", "peak MiB Adam / proj."]
     print("| " + " | ".join(header) + " |")
     print("|---|---|---|---|---|---|---|")
+    curves = []
     for name in FLAGS.models:
         entry = ZOO[name]
         adam, projection = (run_in_child(name, method) for method in METHODS)
+        curves += [(name, method, result, entry.metric) for method, result in zip(METHODS, (adam, projection))]
         cells = [
             name,
             described(projection_of(entry)),
@@ -129,6 +138,11 @@ def main(argv):
         for method, result in zip(METHODS, (adam, projection)):
             if "error" in result:
                 print(f"<!-- {name} {method}: {result['error']} -->", flush=True)
+    if FLAGS.curve:
+        print("\n| model | method | test score after each epoch |\n|---|---|---|")
+        for name, method, result, metric in curves:
+            scores = ", ".join(score_text(result, metric, score) for score in result.get("scores", []))
+            print(f"| {name} | {method} | {scores or 'failed'} |")
 
 
 if __name__ == "__main__":
