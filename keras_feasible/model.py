@@ -116,7 +116,7 @@ class FeasibleModel(keras.Model):
         config = super().get_compile_config()
         # Keras saves the setting it resolved; "auto" depends on where the model is loaded
         # (a strategy's scope, one device), so the request is saved instead.
-        if config is not None and getattr(self, "_requested_jit_compile", None) == "auto":
+        if config is not None and self._requested_jit_compile == "auto":
             config["jit_compile"] = "auto"
         return config
 

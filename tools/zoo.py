@@ -44,8 +44,8 @@ FLAGS = flags.FLAGS
 
 
 def fit_one(name, method):
-    """Fits zoo model `name` with `method`; returns its test score after each epoch and the
-    last, seconds per epoch (training only) and peak RSS."""
+    """Fits zoo model `name` with `method`; returns its test score after each epoch, seconds
+    per epoch (training only) and peak RSS."""
     entry = ZOO[name]
     (x, y), (x_test, y_test) = entry.data(train_size=FLAGS.train_samples, test_size=FLAGS.test_samples)
     keras.utils.set_random_seed(FLAGS.seed)
@@ -62,7 +62,7 @@ def fit_one(name, method):
         seconds += time.perf_counter() - start
         scores.append(float(model.evaluate(x_test, y_test, batch_size=256, verbose=0, return_dict=True)[entry.metric]))
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"score": scores[-1], "scores": scores, "seconds_per_epoch": seconds / FLAGS.epochs, "peak_mib": peak_mib}
+    return {"scores": scores, "seconds_per_epoch": seconds / FLAGS.epochs, "peak_mib": peak_mib}
 
 
 def projection_of(entry):
@@ -94,19 +94,20 @@ def run_in_child(name, method):
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def score_text(result, metric, score=None):
-    if "error" in result:
-        return "failed"
-    score = result["score"] if score is None else score
+def score_text(score, metric):
     return f"{100 * score:.2f}%" if metric == "accuracy" else f"{score:.3f}"
+
+
+def last_score_text(result, metric):
+    return "failed" if "error" in result else score_text(result["scores"][-1], metric)
 
 
 def gap_text(adam, projection, metric):
     if "error" in adam or "error" in projection:
         return ""
     if metric == "accuracy":
-        return f"{100 * (adam['score'] - projection['score']):+.2f} points"
-    return f"{projection['score'] / adam['score']:.2f}x Adam's MSE"
+        return f"{100 * (adam['scores'][-1] - projection['scores'][-1]):+.2f} points"
+    return f"{projection['scores'][-1] / adam['scores'][-1]:.2f}x Adam's MSE"
 
 
 def main(argv):
@@ -128,8 +129,8 @@ def main(argv):
         cells = [
             name,
             described(projection_of(entry)),
-            score_text(adam, entry.metric),
-            score_text(projection, entry.metric),
+            last_score_text(adam, entry.metric),
+            last_score_text(projection, entry.metric),
             gap_text(adam, projection, entry.metric),
             " / ".join(f"{r['seconds_per_epoch']:.1f}" if "error" not in r else "-" for r in (adam, projection)),
             " / ".join(f"{r['peak_mib']:.0f}" if "error" not in r else "-" for r in (adam, projection)),
@@ -141,7 +142,7 @@ def main(argv):
     if FLAGS.curve:
         print("\n| model | method | test score after each epoch |\n|---|---|---|")
         for name, method, result, metric in curves:
-            scores = ", ".join(score_text(result, metric, score) for score in result.get("scores", []))
+            scores = ", ".join(score_text(score, metric) for score in result.get("scores", []))
             print(f"| {name} | {method} | {scores or 'failed'} |")
 
 
