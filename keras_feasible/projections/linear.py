@@ -131,10 +131,14 @@ class Dot(Primitive):
 
 def _rotated_dot(s2, m2, t, scale):
     """a'.b' for the multiplier t, from |a+b|^2 and |a-b|^2 given divided by `scale`^2;
-    clipped to the finite range, which only a degenerate query (a = -b, z huge) leaves."""
-    largest = _largest_finite(t.dtype)
+    clipped to the finite range, which only a degenerate query (a = -b, z huge) leaves.
+
+    The factor `scale`^2 is applied in two clipped halves: Grappler's arithmetic optimiser
+    folds `dot * scale * scale` into `dot * scale^2`, whose factor overflows to infinity
+    (and 0 * inf is NaN) where `scale` is above 2^64."""
+    bound = _largest_finite(t.dtype) / scale
     dot = 0.25 * (s2 / tf.square(1.0 - t) - m2 / tf.square(1.0 + t))
-    return tf.clip_by_value(dot * scale * scale, -largest, largest)
+    return tf.clip_by_value(dot * scale, -bound, bound) * scale
 
 
 def _largest_finite(dtype):

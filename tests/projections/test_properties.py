@@ -49,10 +49,23 @@ def measurable(query):
     return all(np.abs(q).max(initial=0.0) <= MEASURABLE for q in query)
 
 
+_TRACED = {}
+
+
+def traced(method):
+    """A projection method as one graph for every shape, as training runs it. Eagerly, op by
+    op, the iterative solves would cost most of this module's time."""
+    key = (id(method.__self__), method.__name__)
+    if key not in _TRACED:
+        _TRACED[key] = tf.function(method, reduce_retracing=True)
+    return _TRACED[key]
+
+
 def assert_a_projection_onto_the_graph(primitive, query, own_point):
     """On the graph, idempotent, and no farther than `own_point` (a point of the graph), up
     to float32 rounding at the query's scale (a dot product's terms are its square)."""
-    result = primitive.project(*(tf.constant(q) for q in query))
+    project = traced(primitive.project)
+    result = project(*(tf.constant(q) for q in query))
     assert_finite(*result)
     if not measurable(query):
         return
@@ -60,7 +73,7 @@ def assert_a_projection_onto_the_graph(primitive, query, own_point):
     tol = 1e-3 + 1e-6 * size**2
     *inputs, output = result
     assert_close(primitive.forward(*inputs), output, tol)
-    for again, once in zip(primitive.project(*inputs, output), result):
+    for again, once in zip(project(*inputs, output), result):
         assert_close(again, once, tol)
     found = squared_distance(flat_cases(*query), flat_cases(*result))
     reference = squared_distance(flat_cases(*query), flat_cases(*own_point))
@@ -73,10 +86,13 @@ def own_point(primitive, query):
     return (*inputs, np.asarray(primitive.forward(*(tf.constant(i) for i in inputs)), np.float64))
 
 
+DOT = projections.Dot()
+
+
 @PROPERTIES
 @given(queries([None, None]))
 def test_the_dot_product(query):
-    assert_a_projection_onto_the_graph(projections.Dot(), query, own_point(projections.Dot(), query))
+    assert_a_projection_onto_the_graph(DOT, query, own_point(DOT, query))
 
 
 @PROPERTIES
@@ -200,7 +216,8 @@ def test_the_output_constraints(constraint, logits, labels):
     by_class = (projections.Margin, projections.CrossEntropy, projections.CategoricalHinge)
     target = classes if isinstance(constraint, by_class) else np.eye(logits.shape[1], dtype=np.float32)[classes]
     weight = labels.draw(hnp.arrays(np.float32, logits.shape[:1], elements=st.sampled_from([0.0, 0.5, 1.0, 3.0])))
-    projected = np.asarray(constraint.project(tf.constant(logits), tf.constant(target)))
-    assert_finite(projected, constraint.project(tf.constant(logits), tf.constant(target), tf.constant(weight)))
+    project = traced(constraint.project)
+    projected = np.asarray(project(tf.constant(logits), tf.constant(target)))
+    assert_finite(projected, project(tf.constant(logits), tf.constant(target), tf.constant(weight)))
     if measurable([logits]) and isinstance(constraint, projections.Margin):
         assert not np.asarray(constraint.violated(tf.constant(projected), tf.constant(target))).any()
