@@ -99,13 +99,13 @@ def test_hard_thresholds_stop_gradients_but_not_projections(digits):
     )
     adam.fit(x, y, batch_size=256, epochs=20, verbose=0)
     projected_mlp = sign_mlp()
-    projected = fit_by_projection(projected_mlp, x, y, epochs=2, sweeps=50, jit_compile=True)  # shares its layers
+    projected = fit_by_projection(projected_mlp, x, y, sweeps=50, jit_compile=True)  # shares its layers
 
     np.testing.assert_array_equal(dense_kernels(adam)[0], initial[0])  # no gradient reaches it
     moved = [np.mean(np.abs(kernel - before) > 1e-4) for kernel, before in zip(dense_kernels(projected_mlp), initial)]
     projection_accuracy, adam_accuracy = accuracy(projected, x_test, y_test), accuracy(adam, x_test, y_test)
-    assert min(moved) > 0.1, moved  # measured: 20% of the first layer's entries, over 99% of the others'
-    assert projection_accuracy > adam_accuracy + 0.03, (projection_accuracy, adam_accuracy)  # measured: 70.8%, 63.6%
+    assert min(moved) > 0.1, moved  # measured: 19% of the first layer's entries, over 99% of the others'
+    assert projection_accuracy > adam_accuracy + 0.03, (projection_accuracy, adam_accuracy)  # measured: 67.6%, 63.6%
 
 
 def test_quantized_weights_stay_on_their_values_while_they_learn(digits):
