@@ -34,6 +34,21 @@ def fitted(strategy, solver, x, y, batch_size=256, jit_compile=False, **compile_
     return model, history
 
 
+@pytest.fixture(scope="module")
+def douglas_rachford_alone(digits):
+    """The one-device run of the first 512 digits that several tests compare against."""
+    (x, y), _ = digits
+    return fitted(tf.distribute.get_strategy(), kf.DouglasRachford, x[:512], y[:512])
+
+
+def alone_with(solver, request):
+    """The one-device run to compare with; Douglas-Rachford's is the module's shared one."""
+    if solver is kf.DouglasRachford:
+        return request.getfixturevalue("douglas_rachford_alone")
+    (x, y), _ = request.getfixturevalue("digits")
+    return fitted(tf.distribute.get_strategy(), solver, x[:512], y[:512])
+
+
 def assert_same_weights(model, reference):
     for a, b in zip(reference.get_weights(), model.get_weights()):
         np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-5)
@@ -61,10 +76,10 @@ def assert_same_logs(history, model, reference_history, reference):
     ],
     ids=["mirrored-2-dr", "mirrored-4-ap", "multi-worker-2-dr"],
 )
-def test_replicas_hold_one_set_of_weights_the_one_device_computes(strategy, solver, digits):
+def test_replicas_hold_one_set_of_weights_the_one_device_computes(strategy, solver, digits, request):
     (x, y), _ = digits
     strategy = strategy()
-    alone, alone_history = fitted(tf.distribute.get_strategy(), solver, x[:512], y[:512])
+    alone, alone_history = alone_with(solver, request)
     spread, spread_history = fitted(strategy, solver, x[:512], y[:512])
     assert_replicas_identical(strategy, spread.weights)
     assert_same_weights(spread, alone)
@@ -81,9 +96,9 @@ def test_a_final_batch_too_small_for_every_replica_still_matches_one_device(digi
     assert_same_logs(history, spread, alone_history, alone)
 
 
-def test_a_single_worker_multi_worker_strategy_trains_like_one_device(digits):
+def test_a_single_worker_multi_worker_strategy_trains_like_one_device(digits, douglas_rachford_alone):
     (x, y), _ = digits
-    alone, _ = fitted(tf.distribute.get_strategy(), kf.DouglasRachford, x[:512], y[:512])
+    alone, _ = douglas_rachford_alone
     worker, _ = fitted(tf.distribute.MultiWorkerMirroredStrategy(), kf.DouglasRachford, x[:512], y[:512])
     assert_same_weights(worker, alone)
 
@@ -108,9 +123,9 @@ def test_a_model_saved_on_one_device_loads_under_a_strategy_with_its_sweeps_comp
     assert keras.models.load_model(tmp_path / "model.keras").jit_compile
 
 
-def test_cpu_replicas_whose_sweeps_xla_compiles_together_match_one_device(digits):
+def test_cpu_replicas_whose_sweeps_xla_compiles_together_match_one_device(digits, douglas_rachford_alone):
     (x, y), _ = digits
-    alone, alone_history = fitted(tf.distribute.get_strategy(), kf.DouglasRachford, x[:512], y[:512])
+    alone, alone_history = douglas_rachford_alone
     strategy = mirrored(2)
     spread, spread_history = fitted(strategy, kf.DouglasRachford, x[:512], y[:512], jit_compile="auto")
     assert_replicas_identical(strategy, spread.weights)
