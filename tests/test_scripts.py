@@ -113,7 +113,7 @@ def test_mnist1d_tool_prints_both_models_next_to_the_published_baselines():
 
 
 def test_communication_tool_prints_bytes_next_to_compute_for_each_model():
-    output = run_script("tools/communication.py", "--batch_size=32", "--sweeps=3")
+    output = run_script("tools/communication.py", "--batch_size=32", "--sweeps=3", "--nojit_compile")
     rows = re.findall(r"^\| MNIST (?:MLP|CNN).*\| ([\d,]+) \| ([\d,]+) B \| ([\d,]+) B \| ([\d,]+) B \|", output, re.M)
     assert len(rows) == 2
     for parameters, per_sweep, one_sweep, three_sweeps in rows:

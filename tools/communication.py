@@ -10,7 +10,7 @@ batch on one device through the same code a train step runs, with a reducer that
 every tensor it is handed: the bytes all-reduced per sweep and per batch. Next to them,
 the compute per sweep: floating-point operations per sample (as TensorFlow's graph
 profiler counts them: arithmetic and reductions, not selects or copies) and the measured
-time of one XLA-compiled sweep on this machine. Prints a Markdown table.
+time of one XLA-compiled sweep on this machine (`--nojit_compile`: without XLA). Prints a Markdown table.
 
 Bytes all-reduced do not depend on the batch or the number of replicas; the compute of a
 replica is proportional to its share of the batch.
@@ -28,6 +28,7 @@ from keras_feasible.datasets import mnist
 
 flags.DEFINE_integer("batch_size", 256, "Samples per (global) batch.")
 flags.DEFINE_integer("sweeps", 50, "Douglas-Rachford sweeps per batch.")
+flags.DEFINE_boolean("jit_compile", True, "Time the sweeps compiled with XLA (as fit runs them on one device).")
 FLAGS = flags.FLAGS
 
 
@@ -88,7 +89,7 @@ def flops_per_sweep(model, x, y):
 
 def seconds_per_sweep(model, x, y, sweeps):
     solver = kf.DouglasRachford(sweeps=sweeps)
-    update = tf.function(lambda x, y: model.feasibility_problem(x, y).solve(solver), jit_compile=True)
+    update = tf.function(lambda x, y: model.feasibility_problem(x, y).solve(solver), jit_compile=FLAGS.jit_compile)
     update(x, y)  # compiles
     start = time.perf_counter()
     np.asarray(update(x, y).residuals)
@@ -102,7 +103,8 @@ def main(argv):
     print(f"One batch of {batch} MNIST images, Douglas-Rachford; bytes are float32 sums.\n")
     print(
         "| model | parameters | all-reduced per sweep | per batch, 1 sweep | per batch, "
-        f"{sweeps} sweeps | FLOPs per sweep per sample | time per sweep, {batch} samples, 1 device |"
+        f"{sweeps} sweeps | FLOPs per sweep per sample | time per sweep, {batch} samples, 1 device"
+        f"{'' if FLAGS.jit_compile else ', no XLA'} |"
     )
     print("|---|---|---|---|---|---|---|")
     for name, (build, shape) in MODELS.items():
