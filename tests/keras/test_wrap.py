@@ -139,7 +139,7 @@ def test_users_register_adapters_for_their_own_layers(rng):
     kf.register_adapter(Doubler, DoublerAdapter())
     assert "Doubler" in kf.adapters.supported_layers()
     wrapped = kf.wrap(model)
-    wrapped.compile(optimizer=kf.DouglasRachford(sweeps=20), loss=kf.losses.Margin())
+    wrapped.compile(optimizer=kf.DouglasRachford(sweeps=20), loss=kf.losses.Margin(), jit_compile=False)
     x = rng.normal(size=(64, 5)).astype("float32")
     y = (x[:, 0] > 0).astype("int32")
     history = wrapped.fit(x, y, batch_size=64, epochs=3, shuffle=False, verbose=0)
