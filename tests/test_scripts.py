@@ -66,7 +66,9 @@ def test_inner_solves_tool_prints_both_tables():
 
 
 def test_quality_bar_tool_prints_a_row_per_seed_and_the_verdict():
-    output = run_script("tools/mnist_quality_bar.py", "--seeds=0", "--epochs=1", "--sweeps=1", "--train_images=512")
+    output = run_script(
+        "tools/mnist_quality_bar.py", "--seeds=0", "--epochs=1", "--sweeps=1", "--train_images=512", "--nojit_compile"
+    )
     assert re.search(r"\| 0 \| \d+\.\d\d% \| \d+\.\d \|", output)
     assert re.search(r"target after epoch 1: 92\.5%, mean \d+\.\d\d%: (met|NOT met)", output)
 
@@ -212,6 +214,7 @@ def test_zoo_tool_prints_each_model_beside_adam():
         "--test_samples=256",
         "--epochs=2",
         "--curve",
+        "--nojit_compile",
     )
     row = next(line for line in output.splitlines() if line.startswith("| regression_mlp |"))
     adam, projection, lead = row.split(" | ")[2:5]

@@ -30,6 +30,7 @@ flags.DEFINE_integer("sweeps", 50, "Douglas-Rachford sweeps per batch.")
 flags.DEFINE_float("relaxation", 1.0, "Relaxation of Douglas-Rachford (1.0 is alternating reflections).")
 flags.DEFINE_integer("batch_size", 256, "Images per batch.")
 flags.DEFINE_integer("train_images", None, "Train on the first N training images only (a quick run).")
+flags.DEFINE_boolean("jit_compile", True, "Compile the train step with XLA (as fit does on one device).")
 flags.DEFINE_boolean(
     "drop_remainder",
     False,
@@ -55,6 +56,7 @@ def run_seed(seed, data):
         optimizer=kf.DouglasRachford(sweeps=FLAGS.sweeps, relaxation=FLAGS.relaxation),
         loss=kf.losses.Margin(),
         metrics=["accuracy"],
+        jit_compile="auto" if FLAGS.jit_compile else False,
     )
     if FLAGS.drop_remainder:
         batches = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=seed)

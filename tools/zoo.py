@@ -39,6 +39,7 @@ flags.DEFINE_integer("seed", 0, "Seed of the initial weights.")
 flags.DEFINE_enum("solver", None, list(SOLVERS), "Train every model with this solver instead of its entry's.")
 flags.DEFINE_integer("sweeps", None, "With --solver: sweeps per batch (the solver's default otherwise).")
 flags.DEFINE_boolean("curve", False, "Also print the test score after every epoch.")
+flags.DEFINE_boolean("jit_compile", True, "Compile the projection updates with XLA (as fit does on one device).")
 flags.DEFINE_string("run", None, "Internal: run one `model:method` and print its result as JSON.")
 FLAGS = flags.FLAGS
 
@@ -54,7 +55,12 @@ def fit_one(name, method):
         model.compile(optimizer=keras.optimizers.Adam(), loss=entry.loss, metrics=[entry.metric])
     else:
         model = kf.wrap(model)
-        model.compile(optimizer=projection_of(entry), loss=entry.loss, metrics=[entry.metric])
+        model.compile(
+            optimizer=projection_of(entry),
+            loss=entry.loss,
+            metrics=[entry.metric],
+            jit_compile="auto" if FLAGS.jit_compile else False,
+        )
     seconds, scores = 0.0, []
     for _ in range(FLAGS.epochs):
         start = time.perf_counter()
@@ -82,7 +88,7 @@ def described(optimizer):
 def run_in_child(name, method):
     flags_given = [
         f"--{flag}={getattr(FLAGS, flag)}"
-        for flag in ("epochs", "train_samples", "test_samples", "seed", "solver", "sweeps")
+        for flag in ("epochs", "train_samples", "test_samples", "seed", "solver", "sweeps", "jit_compile")
     ]
     flags_given = [flag for flag in flags_given if not flag.endswith("=None")]
     command = [sys.executable, os.path.abspath(__file__), f"--run={name}:{method}", *flags_given]
