@@ -106,6 +106,24 @@ class Margin(OutputConstraint):
         )
 
 
+def _armijo_choice(trials, cost, current, slope):
+    """The first (longest) of the trial points whose cost passes Armijo's test, the cheapest
+    where none does.
+
+    `trials` run along the axis after the batch's, longest step first, with their `cost`;
+    `slope` is each trial's length times the directional derivative. The test allows for
+    rounding, below which the objective is flat in float32.
+    """
+    allowance = 8.0 * np.finfo(cost.dtype.as_numpy_dtype).eps * (1.0 + tf.abs(current))
+    accepted = cost <= current + 1e-4 * slope + allowance
+    best = tf.where(
+        tf.reduce_any(accepted, -1),
+        tf.argmax(tf.cast(accepted, tf.int32), -1, output_type=tf.int32),
+        tf.argmin(cost, -1, output_type=tf.int32),
+    )
+    return tf.gather(trials, best, batch_dims=len(best.shape))
+
+
 class CrossEntropy(OutputConstraint):
     """Proximal step of softmax cross-entropy: solves `x = logits + step * (target - softmax(x))`.
 
@@ -154,15 +172,7 @@ class CrossEntropy(OutputConstraint):
             cost = self._objective(trials, logits[..., None, :], target[..., None, :], per_trial)
             current = self._objective(x, logits, target, step if isinstance(step, float) else step[..., 0])[..., None]
             slope = tf.reduce_sum(gradient * direction, -1, keepdims=True)
-            # Armijo with an allowance for rounding, below which phi is flat in float32.
-            allowance = 8.0 * np.finfo(logits.dtype.as_numpy_dtype).eps * (1.0 + tf.abs(current))
-            accepted = cost <= current + 1e-4 * lengths[:, 0] * slope + allowance
-            best = tf.where(
-                tf.reduce_any(accepted, -1),
-                tf.argmax(tf.cast(accepted, tf.int32), -1, output_type=tf.int32),
-                tf.argmin(cost, -1, output_type=tf.int32),
-            )
-            x = tf.gather(trials, best, batch_dims=len(best.shape))
+            x = _armijo_choice(trials, cost, current, lengths[:, 0] * slope)
         return x
 
 
@@ -222,15 +232,7 @@ class BinaryCrossEntropy(OutputConstraint):
             expand = (lambda v: v) if isinstance(step, float) else (lambda v: v[..., None])
             cost = phi(trials, logits[..., None], target[..., None], expand(step))
             current = phi(x, logits, target, step)[..., None]
-            # Armijo with an allowance for rounding, below which phi is flat in float32.
-            allowance = 8.0 * np.finfo(logits.dtype.as_numpy_dtype).eps * (1.0 + tf.abs(current))
-            accepted = cost <= current + 1e-4 * lengths * (gradient * direction)[..., None] + allowance
-            best = tf.where(
-                tf.reduce_any(accepted, -1),
-                tf.argmax(tf.cast(accepted, tf.int32), -1, output_type=tf.int32),
-                tf.argmin(cost, -1, output_type=tf.int32),
-            )
-            x = tf.gather(trials, best, batch_dims=len(best.shape))
+            x = _armijo_choice(trials, cost, current, lengths * (gradient * direction)[..., None])
         return x
 
 
