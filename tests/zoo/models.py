@@ -8,6 +8,7 @@ import dataclasses
 import functools
 
 import keras
+import numpy as np
 from keras import layers
 
 import keras_feasible as kf
@@ -189,6 +190,15 @@ class ZooModel:
     test_epochs: int = 1
     test_sweeps: int = 20
     batch_statistics: bool = False
+
+    def accuracy_with_batch_statistics(self, model, x_test, y_test):
+        """Test accuracy with every normalisation using the test batch's statistics, as in
+        training; the moving statistics that Keras's call updates are put back."""
+        kept = [(variable, keras.ops.convert_to_numpy(variable)) for variable in model.non_trainable_variables]
+        predictions = keras.ops.convert_to_numpy(model(x_test, training=True))
+        for variable, value in kept:
+            variable.assign(value)
+        return float(np.mean(np.argmax(predictions, axis=-1) == y_test))
 
 
 ZOO = {
