@@ -240,3 +240,13 @@ def test_layer_pull_tool_prints_each_kernels_move_beside_the_gradient():
     assert [row[0] for row in rows] == ["1", "2"]
     output_move, output_gradient = float(rows[1][1]), float(rows[1][2])
     assert output_move > 0 and output_gradient > 0  # the labels move the output layer at once
+
+
+def test_latent_flips_tool_shows_a_smaller_latent_kernel_flipping_more_weights():
+    output = run_script(
+        "tools/latent_flips.py", "--train_samples=256", "--sweeps=2", "--fractions=1,0.001", "--nojit_compile"
+    )
+    rows = [line.split("|")[1:-1] for line in output.splitlines() if re.match(r"^\| [\d.]+ \|", line)]
+    assert [row[0].strip() for row in rows] == ["1", "0.001"]
+    flipped = [sum(float(share) for share in row[3].split("/")) for row in rows]
+    assert flipped[1] > flipped[0], flipped  # measured: 0 and 1.8e-4 of the weights

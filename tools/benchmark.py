@@ -65,6 +65,12 @@ flags.DEFINE_enum(
 )
 flags.DEFINE_float("hard_scale", None, "Scale of the hard models' Step/Sign layers (default: the layers' own).")
 flags.DEFINE_boolean(
+    "ste_glorot_latents",
+    True,
+    "Start the STE's binary kernels from Glorot-sized latent weights, as binarized-network libraries do "
+    "(else from QuantizedDense's default, a thousandth of that).",
+)
+flags.DEFINE_boolean(
     "balance_norms",
     False,
     "Before every batch, rescale each ReLU layer of a chain MLP against the next kernel (an exact "
@@ -127,10 +133,10 @@ def load(dataset):
     return mnist.load_data(full=dataset == "mnist_full")
 
 
-def build_model(name, input_shape, hard_scale=None):
+def build_model(name, input_shape, hard_scale=None, latent_initializer=None):
     inputs = keras.Input(input_shape)
     if name in HARD_MODELS:
-        return hard_model(name, inputs, hard_scale)
+        return hard_model(name, inputs, hard_scale, latent_initializer)
     if name == "softmax":
         return keras.Model(inputs, keras.layers.Dense(10)(inputs))
     if name == "mlp32":
@@ -147,9 +153,15 @@ def build_model(name, input_shape, hard_scale=None):
 
 
 def model_of(config, input_shape):
-    """The model `config` names, made trainable by straight-through gradients for the STE."""
-    model = build_model(config["model"], input_shape, config["hard_scale"])
-    return straight_through(model) if config["solver"] == STE else model
+    """The model `config` names, made trainable by straight-through gradients for the STE.
+
+    With `ste_glorot_latents` the STE's binary kernels start from Glorot-sized latent weights,
+    as binarized-network libraries start them (Larq's `QuantDense`), rather than from
+    `QuantizedDense`'s default, which suits projection (docs/benchmarks.md)."""
+    if config["solver"] != STE:
+        return build_model(config["model"], input_shape, config["hard_scale"])
+    latents = "glorot_uniform" if config["ste_glorot_latents"] else None
+    return straight_through(build_model(config["model"], input_shape, config["hard_scale"], latents))
 
 
 def baseline(model_name):
@@ -157,12 +169,12 @@ def baseline(model_name):
     return STE if model_name in HARD_MODELS else ADAM
 
 
-def hard_model(name, inputs, scale):
+def hard_model(name, inputs, scale, latent_initializer=None):
     threshold = kf.layers.Step if name == "step_mlp" else kf.layers.Sign
     h = inputs
     for _ in range(2):
         if name == "binarized_mlp":
-            h = kf.layers.QuantizedDense(256, levels=2)(h)
+            h = kf.layers.QuantizedDense(256, levels=2, kernel_initializer=latent_initializer)(h)
         else:
             h = keras.layers.Dense(128)(h)
         h = threshold(scale=scale)(h)
@@ -400,6 +412,7 @@ def main(argv):
             "dataset": FLAGS.dataset,
             "model": FLAGS.model,
             "hard_scale": FLAGS.hard_scale,
+            "ste_glorot_latents": FLAGS.ste_glorot_latents,
             "balance_norms": FLAGS.balance_norms,
             "restart_every": FLAGS.restart_every,
             **{setting: FLAGS[setting].value for setting in SETTINGS},

@@ -6,24 +6,37 @@ import keras
 
 from keras_feasible.projections import FiniteSet
 
+# The latent kernel's initial standard deviation over `scale`; docs/benchmarks.md has the sweep that chose it.
+LATENT_FRACTION = 1e-3
+
 
 @keras.saving.register_keras_serializable(package="keras_feasible")
 class QuantizedDense(keras.layers.Dense):
     """`keras.layers.Dense` computing with its kernel rounded to `levels` values evenly
     spaced on [-scale, scale] (levels=2: binary weights +-scale).
 
-    The stored kernel is a real latent value (initialised as Dense's); the layer always
-    computes with its rounding, so it is a quantized-weight layer in training and
-    inference alike. Projection training sweeps with the kernel restricted to the allowed
-    values (one more constraint set) and moves the latent kernel by what the sweeps ask
-    for, so weights flip when the moves add up. Gradient training cannot move it: rounding
-    has zero gradient.
+    The stored kernel is a real latent value; the layer always computes with its rounding,
+    so it is a quantized-weight layer in training and inference alike. Projection training
+    sweeps with the kernel restricted to the allowed values (one more constraint set) and
+    moves the latent kernel by what the sweeps ask for, so weights flip when the moves add
+    up. Gradient training cannot move it: rounding has zero gradient.
+
+    By default the latent kernel starts as Glorot uniform shrunk a thousandfold: uniform with
+    standard deviation `LATENT_FRACTION * scale`. The rounded kernel has random signs, as
+    from Glorot's initialisation, but a weight flips once its moves add up to about that
+    fraction of `scale`. Started at Glorot's size, as large as `scale` itself, the moves of
+    whole epochs flip almost none (BinaryConnect's latent weights, too, start far below
+    their binary value). With an odd number of levels, whose middle value is 0, so small a
+    latent kernel would round to zeros: it starts as Dense's does, Glorot uniform.
 
     Args:
         units: as for `Dense`.
         levels: the number of allowed kernel values, at least 2.
         scale: the largest allowed value; default the standard deviation of Glorot
             uniform, `sqrt(2 / (inputs + units))`.
+        kernel_initializer: the latent kernel's initializer; default (see above) uniform with
+            standard deviation `LATENT_FRACTION * scale` for an even number of `levels`,
+            Glorot uniform for an odd one.
         **kwargs: `Dense`'s other arguments.
 
     Example:
@@ -31,15 +44,20 @@ class QuantizedDense(keras.layers.Dense):
     >>> layer = kf.layers.QuantizedDense(128, levels=2, activation="relu")
     """
 
-    def __init__(self, units, levels=2, scale=None, **kwargs):
-        super().__init__(units, **kwargs)
+    def __init__(self, units, levels=2, scale=None, kernel_initializer=None, **kwargs):
+        super().__init__(units, kernel_initializer=kernel_initializer, **kwargs)
         self.levels = int(levels)
         self.scale = None if scale is None else float(scale)
 
     def build(self, input_shape):
-        super().build(input_shape)
         if self.scale is None:
             self.scale = math.sqrt(2.0 / (int(input_shape[-1]) + self.units))
+        if self.kernel_initializer is None and self.levels % 2:
+            self.kernel_initializer = keras.initializers.GlorotUniform()
+        elif self.kernel_initializer is None:
+            bound = math.sqrt(3.0) * LATENT_FRACTION * self.scale
+            self.kernel_initializer = keras.initializers.RandomUniform(-bound, bound)
+        super().build(input_shape)
         self.kernel_values = FiniteSet.evenly_spaced(self.levels, self.scale)
 
     def computed_kernel(self):

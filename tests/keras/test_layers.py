@@ -11,6 +11,7 @@ import keras_feasible as kf
 from keras_feasible import projections
 from keras_feasible.adapters import UnsupportedLayerError
 from keras_feasible.graph import AffineNode, DotNode, ProductNode, SumNode, UnaryNode
+from keras_feasible.layers.quantized_dense import LATENT_FRACTION
 from tests.helpers import nearest
 from tests.helpers.checks import assert_nearest
 from tests.helpers.explicit import explicit
@@ -222,6 +223,18 @@ def test_quantized_dense_computes_with_its_rounded_kernel(rng):
     np.testing.assert_allclose(y, x @ binary, rtol=1e-6)
     layer.kernel.assign(layer.kernel.numpy() * 0.9)  # the same signs: the same binary kernel
     np.testing.assert_allclose(layer(x), y, rtol=1e-6)
+
+
+def test_a_binary_kernel_starts_with_random_signs_a_small_move_from_flipping():
+    binary, ternary = kf.layers.QuantizedDense(64, levels=2), kf.layers.QuantizedDense(64, levels=3)
+    for layer in (binary, ternary):
+        layer.build((None, 200))
+    latent = binary.kernel.numpy()
+    assert 0.45 < np.mean(latent > 0) < 0.55
+    np.testing.assert_allclose(np.std(latent), LATENT_FRACTION * binary.scale, rtol=0.05)
+    # An odd number of levels rounds small latents to 0: that kernel starts as Dense's does.
+    np.testing.assert_allclose(np.std(ternary.kernel.numpy()), ternary.scale, rtol=0.05)
+    assert np.mean(ternary.kernel_values.project(ternary.kernel).numpy() == 0) < 0.5
 
 
 def test_hard_layers_survive_save_load_and_strip(tmp_path, rng):

@@ -119,5 +119,7 @@ def test_quantized_weights_stay_on_their_values_while_they_learn(digits):
     model = fit_by_projection(mlp, x, y)
     kernel = rounded(binary.kernel).numpy()
     np.testing.assert_array_equal(np.abs(kernel), np.float32(binary.scale))  # every entry +-scale
-    assert np.any(kernel != initial)  # measured: 0.11% of the weights flipped (none without a latent kernel)
-    assert accuracy(model, x_test, y_test) > 0.5  # measured: 56.3%
+    # Measured: 17.6% of the weights flipped and 77.5% accuracy; from a Glorot-sized latent
+    # kernel 0.11% and 56.3%, and without a latent kernel none flipped.
+    assert np.mean(kernel != initial) > 0.05
+    assert accuracy(model, x_test, y_test) > 0.7
