@@ -71,8 +71,12 @@ def fit_one(name, method):
         if entry.batch_statistics:
             batch_statistics_scores.append(entry.accuracy_with_batch_statistics(model, x_test, y_test))
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    result = {"scores": scores, "seconds_per_epoch": seconds / FLAGS.epochs, "peak_mib": peak_mib}
-    return {**result, "batch_statistics_scores": batch_statistics_scores} if entry.batch_statistics else result
+    return {
+        "scores": scores,
+        "batch_statistics_scores": batch_statistics_scores,
+        "seconds_per_epoch": seconds / FLAGS.epochs,
+        "peak_mib": peak_mib,
+    }
 
 
 def projection_of(entry):
@@ -154,7 +158,7 @@ def main(argv):
         for name, method, result, metric in curves:
             scores = ", ".join(score_text(score, metric) for score in result.get("scores", []))
             print(f"| {name} | {method} | {scores or 'failed'} |")
-            if "batch_statistics_scores" in result:
+            if result.get("batch_statistics_scores"):
                 scores = ", ".join(score_text(score, metric) for score in result["batch_statistics_scores"])
                 print(f"| {name} | {method}, the test batch's statistics | {scores} |")
 
