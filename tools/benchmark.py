@@ -48,10 +48,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 from absl import app, flags
-from straight_through import straight_through  # tools/, beside this script
+from benchmark_models import CHAIN_MODELS, HARD_MODELS, build_model, load  # tools/, beside this script
+from straight_through import straight_through
 
 import keras_feasible as kf
-from keras_feasible.datasets import mnist
 
 flags.DEFINE_enum("dataset", "mnist", ["mnist", "mnist_full", "mnist1d"], "Training and test data.")
 flags.DEFINE_enum(
@@ -109,8 +109,6 @@ FLAGS = flags.FLAGS
 
 ADAM = "adam"
 STE = "straight_through"  # Adam through straight-through gradients: the baseline for hard models
-HARD_MODELS = ("step_mlp", "sign_mlp", "binarized_mlp")
-CHAIN_MODELS = ("mlp_noskip", "deep_mlp", "mlp32")  # Dense ReLU layers one after another
 SETTINGS = (
     "sweeps",
     "relaxation",
@@ -122,34 +120,6 @@ SETTINGS = (
     "parents",
     "sigma",
 )
-
-
-def load(dataset):
-    """((x, y), (x_test, y_test)) as float32 arrays and integer labels."""
-    if dataset == "mnist1d":
-        from keras_feasible.datasets import mnist1d  # needs the optional mnist1d package
-
-        return mnist1d.load_data()
-    return mnist.load_data(full=dataset == "mnist_full")
-
-
-def build_model(name, input_shape, hard_scale=None, latent_initializer=None):
-    inputs = keras.Input(input_shape)
-    if name in HARD_MODELS:
-        return hard_model(name, inputs, hard_scale, latent_initializer)
-    if name == "softmax":
-        return keras.Model(inputs, keras.layers.Dense(10)(inputs))
-    if name == "mlp32":
-        return keras.Model(inputs, keras.layers.Dense(10)(keras.layers.Dense(32, activation="relu")(inputs)))
-    if name == "cnn":
-        h = keras.layers.Conv2D(8, 5, activation="relu")(inputs)
-        h = keras.layers.MaxPooling2D(2)(h)
-        return keras.Model(inputs, keras.layers.Dense(10)(keras.layers.Flatten()(h)))
-    hidden = [inputs]
-    for _ in range(6 if name == "deep_mlp" else 2):
-        hidden.append(keras.layers.Dense(128, activation="relu")(hidden[-1]))
-    top = keras.layers.Concatenate()(hidden[1:]) if name == "mlp" else hidden[-1]
-    return keras.Model(inputs, keras.layers.Dense(10)(top))
 
 
 def model_of(config, input_shape):
@@ -167,18 +137,6 @@ def model_of(config, input_shape):
 def baseline(model_name):
     """What a practitioner trains the model with by gradients."""
     return STE if model_name in HARD_MODELS else ADAM
-
-
-def hard_model(name, inputs, scale, latent_initializer=None):
-    threshold = kf.layers.Step if name == "step_mlp" else kf.layers.Sign
-    h = inputs
-    for _ in range(2):
-        if name == "binarized_mlp":
-            h = kf.layers.QuantizedDense(256, levels=2, kernel_initializer=latent_initializer)(h)
-        else:
-            h = keras.layers.Dense(128)(h)
-        h = threshold(scale=scale)(h)
-    return keras.Model(inputs, keras.layers.Dense(10)(h))
 
 
 def median_seconds(function, arguments, calls):

@@ -30,6 +30,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 from absl import app, flags
+from benchmark_models import build_model  # tools/, beside this script
 
 import keras_feasible as kf
 from keras_feasible.datasets import mnist
@@ -85,14 +86,6 @@ def solver():
     return kf.solvers.get(FLAGS.solver, sweeps=FLAGS.sweeps)
 
 
-def deep_mlp():
-    """`tools/benchmark.py --model=deep_mlp`: six Dense(128, ReLU) layers, then Dense(10)."""
-    hidden = inputs = keras.Input((784,))
-    for _ in range(6):
-        hidden = keras.layers.Dense(128, activation="relu")(hidden)
-    return keras.Model(inputs, keras.layers.Dense(10)(hidden))
-
-
 def kernels(model):
     return [weight for weight in model.weights if "kernel" in weight.path]
 
@@ -102,7 +95,7 @@ def main(_):
     n = FLAGS.train_samples
     x, y, x_test = x[:n].reshape(n, -1), y[:n], x_test.reshape(len(x_test), -1)
     keras.utils.set_random_seed(0)
-    model = kf.wrap(deep_mlp())
+    model = kf.wrap(build_model("deep_mlp", (784,)))
     model.compile(optimizer=solver(), loss=kf.losses.Margin(), metrics=["accuracy"], jit_compile=FLAGS.jit_compile)
     before = [kernel.numpy().copy() for kernel in kernels(model)]
     start = time.perf_counter()

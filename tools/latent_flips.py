@@ -15,6 +15,7 @@ whole run, and the median latent move of the first batch over the layer's `scale
 import keras
 import numpy as np
 from absl import app, flags
+from benchmark_models import build_model  # tools/, beside this script
 
 import keras_feasible as kf
 from keras_feasible.datasets import mnist
@@ -29,12 +30,7 @@ FLAGS = flags.FLAGS
 
 def binarized_mlp(fraction):
     keras.utils.set_random_seed(0)
-    inputs = keras.Input((784,))
-    hidden = inputs
-    for _ in range(2):
-        hidden = kf.layers.QuantizedDense(256, levels=2, kernel_initializer="glorot_uniform")(hidden)
-        hidden = kf.layers.Sign()(hidden)
-    model = keras.Model(inputs, keras.layers.Dense(10)(hidden))
+    model = build_model("binarized_mlp", (784,), latent_initializer="glorot_uniform")
     binary = [layer for layer in model.layers if isinstance(layer, kf.layers.QuantizedDense)]
     for layer in binary:
         layer.kernel.assign(layer.kernel * fraction)

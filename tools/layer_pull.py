@@ -15,6 +15,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 from absl import app, flags
+from benchmark_models import relu_chain  # tools/, beside this script
 
 import keras_feasible as kf
 from keras_feasible.datasets import mnist
@@ -29,10 +30,7 @@ FLAGS = flags.FLAGS
 def build():
     keras.utils.set_random_seed(0)
     inputs = keras.Input((784,))
-    hidden = inputs
-    for _ in range(FLAGS.hidden):
-        hidden = keras.layers.Dense(128, activation="relu")(hidden)
-    return keras.Model(inputs, keras.layers.Dense(10)(hidden))
+    return keras.Model(inputs, keras.layers.Dense(10)(relu_chain(inputs, FLAGS.hidden)[-1]))
 
 
 def kernels(model):
