@@ -224,6 +224,10 @@ def test_zoo_tool_prints_each_model_beside_adam():
     curves = dict(re.findall(r"^\| regression_mlp \| (adam|projection) \| (.+) \|$", output, re.MULTILINE))
     assert [scores.split(", ")[-1] for scores in (curves["adam"], curves["projection"])] == [adam, projection]
     assert all(len(scores.split(", ")) == 2 for scores in curves.values())
+    pattern = r"^\| regression_mlp \| (adam|projection), on the training samples \| (.+) \|$"
+    training = dict(re.findall(pattern, output, re.MULTILINE))
+    assert set(training) == {"adam", "projection"}
+    assert all(len(scores.split(", ")) == 2 and min(map(float, scores.split(", "))) > 0 for scores in training.values())
 
 
 def test_extrapolation_tool_trains_the_deep_mlp_and_prints_each_kernels_move():

@@ -11,8 +11,9 @@ plain Keras with `Adam()`, and `kf.wrap(model)` with the projection optimizer it
 names. Each run is a fresh process so that its peak memory is its own. Prints a Markdown
 table of the test score (accuracy, or mean squared error for regression), seconds per
 epoch and peak resident memory of each, and Adam's lead; with `--curve`, also each method's
-test score after every epoch (the evaluations are not timed), and for a model with batch
-normalisation also its accuracy with the test batch's statistics, as the zoo's test judges it.
+test score and its score on the training samples after every epoch (the evaluations are
+not timed), and for a model with batch normalisation also its accuracy with the test
+batch's statistics, as the zoo's test judges it.
 """
 
 import json
@@ -39,7 +40,7 @@ flags.DEFINE_integer("test_samples", 1000, "Test samples.")
 flags.DEFINE_integer("seed", 0, "Seed of the initial weights.")
 flags.DEFINE_enum("solver", None, list(SOLVERS), "Train every model with this solver instead of its entry's.")
 flags.DEFINE_integer("sweeps", None, "With --solver: sweeps per batch (the solver's default otherwise).")
-flags.DEFINE_boolean("curve", False, "Also print the test score after every epoch.")
+flags.DEFINE_boolean("curve", False, "Also print the test and training scores after every epoch.")
 flags.DEFINE_boolean("jit_compile", True, "Compile the projection updates with XLA (as fit does on one device).")
 flags.DEFINE_string("run", None, "Internal: run one `model:method` and print its result as JSON.")
 FLAGS = flags.FLAGS
@@ -62,21 +63,28 @@ def fit_one(name, method):
             metrics=[entry.metric],
             jit_compile="auto" if FLAGS.jit_compile else False,
         )
-    seconds, scores, batch_statistics_scores = 0.0, [], []
+    seconds, scores, training_scores, batch_statistics_scores = 0.0, [], [], []
     for _ in range(FLAGS.epochs):
         start = time.perf_counter()
         model.fit(x, y, batch_size=entry.batch_size, epochs=1, verbose=0)
         seconds += time.perf_counter() - start
-        scores.append(float(model.evaluate(x_test, y_test, batch_size=256, verbose=0, return_dict=True)[entry.metric]))
+        scores.append(score_of(model, entry, x_test, y_test))
+        if FLAGS.curve:
+            training_scores.append(score_of(model, entry, x, y))
         if entry.batch_statistics:
             batch_statistics_scores.append(entry.accuracy_with_batch_statistics(model, x_test, y_test))
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
         "scores": scores,
+        "training_scores": training_scores,
         "batch_statistics_scores": batch_statistics_scores,
         "seconds_per_epoch": seconds / FLAGS.epochs,
         "peak_mib": peak_mib,
     }
+
+
+def score_of(model, entry, x, y):
+    return float(model.evaluate(x, y, batch_size=256, verbose=0, return_dict=True)[entry.metric])
 
 
 def projection_of(entry):
@@ -96,7 +104,7 @@ def described(optimizer):
 def run_in_child(name, method):
     flags_given = [
         f"--{flag}={getattr(FLAGS, flag)}"
-        for flag in ("epochs", "train_samples", "test_samples", "seed", "solver", "sweeps", "jit_compile")
+        for flag in ("epochs", "train_samples", "test_samples", "seed", "solver", "sweeps", "jit_compile", "curve")
     ]
     flags_given = [flag for flag in flags_given if not flag.endswith("=None")]
     command = [sys.executable, os.path.abspath(__file__), f"--run={name}:{method}", *flags_given]
@@ -158,6 +166,9 @@ def main(argv):
         for name, method, result, metric in curves:
             scores = ", ".join(score_text(score, metric) for score in result.get("scores", []))
             print(f"| {name} | {method} | {scores or 'failed'} |")
+            if result.get("training_scores"):
+                scores = ", ".join(score_text(score, metric) for score in result["training_scores"])
+                print(f"| {name} | {method}, on the training samples | {scores} |")
             if result.get("batch_statistics_scores"):
                 scores = ", ".join(score_text(score, metric) for score in result["batch_statistics_scores"])
                 print(f"| {name} | {method}, the test batch's statistics | {scores} |")
