@@ -228,6 +228,10 @@ def test_zoo_tool_prints_each_model_beside_adam():
     training = dict(re.findall(pattern, output, re.MULTILINE))
     assert set(training) == {"adam", "projection"}
     assert all(len(scores.split(", ")) == 2 and min(map(float, scores.split(", "))) > 0 for scores in training.values())
+    pattern = r"^\| regression_mlp \| (adam|projection), each kernel's move from its start, relative \| (.+) \|$"
+    moves = {method: list(map(float, text.split(", "))) for method, text in re.findall(pattern, output, re.MULTILINE)}
+    assert set(moves) == {"adam", "projection"}
+    assert all(len(kernels) == 3 and kernels[-1] > 0 for kernels in moves.values())  # the labels reach the output
 
 
 def test_extrapolation_tool_trains_the_deep_mlp_and_prints_each_kernels_move():

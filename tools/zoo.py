@@ -3,6 +3,7 @@
     python tools/zoo.py                                   # every zoo model
     python tools/zoo.py --models=lenet5,tanh_mlp --epochs=3
     python tools/zoo.py --solver=ap --sweeps=200             # one solver for every model
+    python tools/zoo.py --models=residual_mlp --solver=dr --relaxation=1.0
     python tools/zoo.py --models=simple_mnist_convnet --epochs=3 --curve
 
 Each zoo model (`tests/zoo/models.py`: written as keras.io and the Keras guides write them)
@@ -12,8 +13,9 @@ names. Each run is a fresh process so that its peak memory is its own. Prints a 
 table of the test score (accuracy, or mean squared error for regression), seconds per
 epoch and peak resident memory of each, and Adam's lead; with `--curve`, also each method's
 test score and its score on the training samples after every epoch (the evaluations are
-not timed), and for a model with batch normalisation also its accuracy with the test
-batch's statistics, as the zoo's test judges it.
+not timed), each kernel's move from its initial value after the last epoch (`|W - W0| /
+|W0|`: how far the labels' pull reached down the network), and for a model with batch
+normalisation also its accuracy with the test batch's statistics, as the zoo's test judges it.
 """
 
 import json
@@ -24,6 +26,7 @@ import sys
 import time
 
 import keras
+import numpy as np
 from absl import app, flags
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
@@ -40,10 +43,16 @@ flags.DEFINE_integer("test_samples", 1000, "Test samples.")
 flags.DEFINE_integer("seed", 0, "Seed of the initial weights.")
 flags.DEFINE_enum("solver", None, list(SOLVERS), "Train every model with this solver instead of its entry's.")
 flags.DEFINE_integer("sweeps", None, "With --solver: sweeps per batch (the solver's default otherwise).")
-flags.DEFINE_boolean("curve", False, "Also print the test and training scores after every epoch.")
+flags.DEFINE_float("relaxation", None, "With --solver=dr: Douglas-Rachford's relaxation (its default otherwise).")
+flags.DEFINE_boolean("curve", False, "Also print each epoch's test and training scores, and each kernel's move.")
 flags.DEFINE_boolean("jit_compile", True, "Compile the projection updates with XLA (as fit does on one device).")
 flags.DEFINE_string("run", None, "Internal: run one `model:method` and print its result as JSON.")
 FLAGS = flags.FLAGS
+flags.register_multi_flags_validator(
+    ["solver", "relaxation"],
+    lambda given: given["relaxation"] is None or given["solver"] == "dr",
+    "--relaxation needs --solver=dr.",
+)
 
 
 def fit_one(name, method):
@@ -53,6 +62,7 @@ def fit_one(name, method):
     (x, y), (x_test, y_test) = entry.data(train_size=FLAGS.train_samples, test_size=FLAGS.test_samples)
     keras.utils.set_random_seed(FLAGS.seed)
     model = entry.build()
+    initial_kernels = kernels_of(model)
     if method == "adam":
         model.compile(optimizer=keras.optimizers.Adam(), loss=entry.loss, metrics=[entry.metric])
     else:
@@ -78,9 +88,18 @@ def fit_one(name, method):
         "scores": scores,
         "training_scores": training_scores,
         "batch_statistics_scores": batch_statistics_scores,
+        "kernel_moves": [
+            float(np.linalg.norm(kernel - initial) / np.linalg.norm(initial))
+            for kernel, initial in zip(kernels_of(model), initial_kernels)
+        ],
         "seconds_per_epoch": seconds / FLAGS.epochs,
         "peak_mib": peak_mib,
     }
+
+
+def kernels_of(model):
+    """Every kernel's value, in the order of the model's weights."""
+    return [keras.ops.convert_to_numpy(weight) for weight in model.weights if weight.path.endswith("kernel")]
 
 
 def score_of(model, entry, x, y):
@@ -90,8 +109,8 @@ def score_of(model, entry, x, y):
 def projection_of(entry):
     if FLAGS.solver is None:
         return entry.projection()
-    solver = SOLVERS[FLAGS.solver]
-    return solver() if FLAGS.sweeps is None else solver(sweeps=FLAGS.sweeps)
+    settings = {"sweeps": FLAGS.sweeps, "relaxation": FLAGS.relaxation}
+    return SOLVERS[FLAGS.solver](**{key: value for key, value in settings.items() if value is not None})
 
 
 def described(optimizer):
@@ -101,11 +120,21 @@ def described(optimizer):
     return f"{type(optimizer).__name__}({settings})"
 
 
+FORWARDED_FLAGS = (
+    "epochs",
+    "train_samples",
+    "test_samples",
+    "seed",
+    "solver",
+    "sweeps",
+    "relaxation",
+    "jit_compile",
+    "curve",
+)
+
+
 def run_in_child(name, method):
-    flags_given = [
-        f"--{flag}={getattr(FLAGS, flag)}"
-        for flag in ("epochs", "train_samples", "test_samples", "seed", "solver", "sweeps", "jit_compile", "curve")
-    ]
+    flags_given = [f"--{flag}={getattr(FLAGS, flag)}" for flag in FORWARDED_FLAGS]
     flags_given = [flag for flag in flags_given if not flag.endswith("=None")]
     command = [sys.executable, os.path.abspath(__file__), f"--run={name}:{method}", *flags_given]
     result = subprocess.run(command, capture_output=True, text=True)
@@ -172,6 +201,9 @@ def main(argv):
             if result.get("batch_statistics_scores"):
                 scores = ", ".join(score_text(score, metric) for score in result["batch_statistics_scores"])
                 print(f"| {name} | {method}, the test batch's statistics | {scores} |")
+            if result.get("kernel_moves"):
+                moves = ", ".join(f"{move:.2e}" for move in result["kernel_moves"])
+                print(f"| {name} | {method}, each kernel's move from its start, relative | {moves} |")
 
 
 if __name__ == "__main__":

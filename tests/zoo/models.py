@@ -215,10 +215,11 @@ ZOO = {
         floor=6.0,
         test_samples=1000,
     ),
-    "residual_mlp": ZooModel(
+    "residual_mlp": ZooModel(  # full relaxation: 0.5 stalls on this network (docs/benchmarks.md, the zoo)
         residual_mlp,
         functools.partial(data.digits, (784,)),
         keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        projection=functools.partial(kf.DouglasRachford, relaxation=1.0),
         test_samples=512,
     ),
     "batch_norm_cnn": ZooModel(  # batches of 32, as keras.io trains it: the moving statistics need steps
