@@ -238,10 +238,13 @@ ZOO = {
         floor=0.2,
         test_samples=32,  # 34.6% measured (64 samples: 35.2%, at 1.6 times the time)
     ),
-    "lstm_classifier": ZooModel(
+    "lstm_classifier": ZooModel(  # judged as batch_norm_cnn: its BatchNormalization's moving statistics need steps
         lstm_classifier,
         functools.partial(data.digits, (28, 28)),
         keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        floor=0.25,
+        test_samples=512,  # 32.8% measured
+        batch_statistics=True,
     ),
     "bidirectional_gru": ZooModel(
         bidirectional_gru,
