@@ -234,6 +234,24 @@ def test_zoo_tool_prints_each_model_beside_adam():
     assert all(len(kernels) == 3 and kernels[-1] > 0 for kernels in moves.values())  # the labels reach the output
 
 
+def test_readout_tool_trains_the_output_layer_alone_beside_adam_and_least_squares():
+    output = run_script("tools/readout.py", "--train_samples=256", "--test_samples=256", "--epochs=2", "--sweeps=3")
+    assert float(re.search(r"^least-squares readout: ([\d.]+)%$", output, re.MULTILINE).group(1)) > 20.0
+    rows = re.findall(
+        r"^(adam|projection), epoch (\d): ([\d.]+)%, predicted classes \[(.+)\], kernel move ([\d.]+)",
+        output,
+        re.MULTILINE,
+    )
+    assert [(method, epoch) for method, epoch, *_ in rows] == [
+        ("adam", "1"),
+        ("adam", "2"),
+        ("projection", "1"),
+        ("projection", "2"),
+    ]
+    assert all(sum(map(int, counts.split(", "))) == 256 for *_, counts, _ in rows)
+    assert float(rows[-1][-1]) > 0  # the labels move the output kernel
+
+
 def test_extrapolation_tool_trains_the_deep_mlp_and_prints_each_kernels_move():
     output = run_script("tools/extrapolation.py", "--train_samples=256", "--sweeps=3", "--nojit_compile")
     found = re.search(r"test accuracy (\d+\.\d\d)%, (\d+\.\d) s, moves (.+)$", output, re.MULTILINE)
