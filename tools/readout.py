@@ -50,6 +50,11 @@ def output_layer_alone(model, width):
     return alone
 
 
+def class_ids(y):
+    """Class ids of labels given as ids or as one-hot rows."""
+    return np.argmax(y, axis=-1) if y.ndim > 1 else y
+
+
 def least_squares_accuracy(f, y, f_test, y_test, ridge=1e-3):
     mean, deviation = f.mean(axis=0), f.std(axis=0) + 1e-8
     design = np.hstack([(f - mean) / deviation, np.ones((len(f), 1))])
@@ -62,11 +67,13 @@ def least_squares_accuracy(f, y, f_test, y_test, ridge=1e-3):
 def main(argv):
     del argv
     entry = ZOO[FLAGS.model]
-    if entry.metric != "accuracy":
-        raise app.UsageError(f"{FLAGS.model} is judged by {entry.metric}; this tool reads out classes.")
-    (x, y), (x_test, y_test) = entry.data(train_size=FLAGS.train_samples, test_size=FLAGS.test_samples)
     keras.utils.set_random_seed(FLAGS.seed)
     model = entry.build()
+    last = model.layers[-1]
+    if not isinstance(last, keras.layers.Dense) or last.units < 2 or len(last.input.shape) != 2:
+        raise app.UsageError(f"{FLAGS.model}'s output layer is not a Dense unit per class over vector features.")
+    (x, labels), (x_test, test_labels) = entry.data(train_size=FLAGS.train_samples, test_size=FLAGS.test_samples)
+    y, y_test = class_ids(labels), class_ids(test_labels)
     f, f_test = features(model, x), features(model, x_test)
     print(f"{FLAGS.model}: features of width {f.shape[-1]}, mean length {np.linalg.norm(f, axis=-1).mean():.3f}")
     print(f"least-squares readout: {least_squares_accuracy(f, y, f_test, y_test):.2%}")
@@ -80,13 +87,13 @@ def main(argv):
         trained.compile(optimizer=optimizer, loss=entry.loss, metrics=["accuracy"])
         kernel, bias = (keras.ops.convert_to_numpy(w) for w in (alone.layers[-1].kernel, alone.layers[-1].bias))
         for epoch in range(1, FLAGS.epochs + 1):
-            trained.fit(f, y, batch_size=entry.batch_size, epochs=1, verbose=0)
+            trained.fit(f, labels, batch_size=entry.batch_size, epochs=1, verbose=0)
             predicted = np.argmax(keras.ops.convert_to_numpy(alone.predict(f_test, verbose=0)), axis=-1)
             kernel_move = np.linalg.norm(keras.ops.convert_to_numpy(alone.layers[-1].kernel) - kernel)
             bias_move = np.linalg.norm(keras.ops.convert_to_numpy(alone.layers[-1].bias) - bias)
             print(
                 f"{method}, epoch {epoch}: {np.mean(predicted == y_test):.2%}, "
-                f"predicted classes {np.bincount(predicted, minlength=10).tolist()}, "
+                f"predicted classes {np.bincount(predicted, minlength=last.units).tolist()}, "
                 f"kernel move {kernel_move / np.linalg.norm(kernel):.2f}, bias move {bias_move:.2f}"
             )
 
