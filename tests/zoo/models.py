@@ -243,7 +243,7 @@ ZOO = {
         functools.partial(data.digits, (28, 28)),
         keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         floor=0.25,
-        test_samples=512,  # 32.8% measured
+        test_samples=256,  # 30.2% measured (512 samples: 32.8%, at 1.3 times the time)
         batch_statistics=True,
     ),
     "bidirectional_gru": ZooModel(
