@@ -55,11 +55,11 @@ def class_ids(y):
     return np.argmax(y, axis=-1) if y.ndim > 1 else y
 
 
-def least_squares_accuracy(f, y, f_test, y_test, ridge=1e-3):
+def least_squares_accuracy(f, y, f_test, y_test, classes, ridge=1e-3):
     mean, deviation = f.mean(axis=0), f.std(axis=0) + 1e-8
     design = np.hstack([(f - mean) / deviation, np.ones((len(f), 1))])
     test_design = np.hstack([(f_test - mean) / deviation, np.ones((len(f_test), 1))])
-    targets = np.eye(int(y.max()) + 1)[y]
+    targets = np.eye(classes)[y]
     solution = np.linalg.solve(design.T @ design + ridge * len(f) * np.eye(design.shape[1]), design.T @ targets)
     return float(np.mean(np.argmax(test_design @ solution, axis=-1) == y_test))
 
@@ -70,13 +70,13 @@ def main(argv):
     keras.utils.set_random_seed(FLAGS.seed)
     model = entry.build()
     last = model.layers[-1]
-    if not isinstance(last, keras.layers.Dense) or last.units < 2 or len(last.input.shape) != 2:
-        raise app.UsageError(f"{FLAGS.model}'s output layer is not a Dense unit per class over vector features.")
+    if not isinstance(last, keras.layers.Dense) or last.units < 2 or not last.use_bias or len(last.input.shape) != 2:
+        raise app.UsageError(f"{FLAGS.model}'s output layer is not a biased Dense unit per class over vector features.")
     (x, labels), (x_test, test_labels) = entry.data(train_size=FLAGS.train_samples, test_size=FLAGS.test_samples)
     y, y_test = class_ids(labels), class_ids(test_labels)
     f, f_test = features(model, x), features(model, x_test)
     print(f"{FLAGS.model}: features of width {f.shape[-1]}, mean length {np.linalg.norm(f, axis=-1).mean():.3f}")
-    print(f"least-squares readout: {least_squares_accuracy(f, y, f_test, y_test):.2%}")
+    print(f"least-squares readout: {least_squares_accuracy(f, y, f_test, y_test, last.units):.2%}")
     for method in ("adam", "projection"):
         alone = output_layer_alone(model, f.shape[-1])
         if method == "adam":
