@@ -25,7 +25,9 @@ class ProjectionPlan(Plan):
         super().__init__(solver)
         constraint, from_logits = losses.output_constraint(loss)
         self.model = model
-        self.graph, weights, self.groups, self.moving = walk.constraint_graph(model, constraint, from_logits)
+        self.graph, weights, self.groups, self.moving = walk.constraint_graph(
+            model, constraint, from_logits, solver.linear_kernel_scale
+        )
         self.weights = {**weights, **{name: average.variable for name, average in self.moving.items()}}
         self.factored = self.graph.factors(solver)
         self.tags = feasibility_tags(

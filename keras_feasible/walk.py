@@ -68,7 +68,7 @@ def check_graph_network(model):
         )
 
 
-def constraint_graph(model, constraint, from_logits):
+def constraint_graph(model, constraint, from_logits, linear_kernel_scale=1.0):
     """The `Network` of a model from `kf.wrap`, with `constraint` on its output.
 
     Args:
@@ -77,6 +77,8 @@ def constraint_graph(model, constraint, from_logits):
         from_logits: False when the loss reads probabilities: the model must then end in
             the constraint's `final` activation (a softmax, or a sigmoid), whose logits
             carry the constraint.
+        linear_kernel_scale: the scale of the kernels of Dense and convolution layers
+            without an activation (see `GraphBuilder`).
 
     Returns:
         A `Network`.
@@ -86,7 +88,7 @@ def constraint_graph(model, constraint, from_logits):
         ValueError: the loss and the last activation disagree, or the output is not made
             by an operation (a reshape alone, say).
     """
-    builder = GraphBuilder()
+    builder = GraphBuilder(linear_kernel_scale)
     inputs = [builder.input(f"input_{i}", tensor.shape[1:]) for i, tensor in enumerate(model.inputs)]
     weights, groups, moving = {}, {}, {}
     calls, owners = collections.Counter(), {}

@@ -44,6 +44,7 @@ flags.DEFINE_integer("seed", 0, "Seed of the initial weights.")
 flags.DEFINE_enum("solver", None, list(SOLVERS), "Train every model with this solver instead of its entry's.")
 flags.DEFINE_integer("sweeps", None, "With --solver: sweeps per batch (the solver's default otherwise).")
 flags.DEFINE_float("relaxation", None, "With --solver=dr: Douglas-Rachford's relaxation (its default otherwise).")
+flags.DEFINE_float("linear_kernel_scale", None, "The solver's linear_kernel_scale instead of the entry's.")
 flags.DEFINE_boolean("curve", False, "Also print each epoch's test and training scores, and each kernel's move.")
 flags.DEFINE_boolean("jit_compile", True, "Compile the projection updates with XLA (as fit does on one device).")
 flags.DEFINE_string("run", None, "Internal: run one `model:method` and print its result as JSON.")
@@ -107,16 +108,21 @@ def score_of(model, entry, x, y):
 
 
 def projection_of(entry):
+    scale = {} if FLAGS.linear_kernel_scale is None else {"linear_kernel_scale": FLAGS.linear_kernel_scale}
     if FLAGS.solver is None:
-        return entry.projection()
+        return entry.projection(**scale)
     settings = {"sweeps": FLAGS.sweeps, "relaxation": FLAGS.relaxation}
-    return SOLVERS[FLAGS.solver](**{key: value for key, value in settings.items() if value is not None})
+    return SOLVERS[FLAGS.solver](**{key: value for key, value in settings.items() if value is not None}, **scale)
 
 
 def described(optimizer):
     """`DouglasRachford(sweeps=50, relaxation=0.5)`: the optimizer's class and settings."""
     config = optimizer.get_config()
-    settings = ", ".join(f"{key}={config[key]}" for key in ("sweeps", "relaxation") if key in config)
+    settings = ", ".join(
+        f"{key}={config[key]}"
+        for key in ("sweeps", "relaxation", "linear_kernel_scale")
+        if key in config and (key != "linear_kernel_scale" or config[key] != 1.0)
+    )
     return f"{type(optimizer).__name__}({settings})"
 
 
@@ -128,6 +134,7 @@ FORWARDED_FLAGS = (
     "solver",
     "sweeps",
     "relaxation",
+    "linear_kernel_scale",
     "jit_compile",
     "curve",
 )

@@ -48,9 +48,13 @@ class GraphBuilder:
     >>> logits = builder.dense(builder.concatenate([h1, h2]), 10, "logits")
     >>> builder.constrain(logits, Margin())
     >>> graph = builder.build()
+
+    `linear_kernel_scale` gives the kernels of Dense and convolution layers without an
+    activation that `scale` (see `Variable`): their dot products are then summed weighted by it.
     """
 
-    def __init__(self):
+    def __init__(self, linear_kernel_scale=1.0):
+        self._linear_kernel_scale = float(linear_kernel_scale)
         self._variables = {}
         self._nodes = []
         self._constraints = {}
@@ -298,15 +302,30 @@ class GraphBuilder:
         return self._affine(depthwise, self.reshape(kernel, (channels, filters)), name, activation, use_bias)
 
     def _affine(self, x, kernel, name, activation, use_bias):
-        """`activation(x @ kernel + bias)`: dot nodes, then a sum node for the bias and/or activation."""
-        if not use_bias and _activation(activation, name) is None:
+        """`activation(x @ kernel + bias)`: dot nodes, then a sum node for the bias and/or
+        activation, or for the kernel's scale (`linear_kernel_scale`)."""
+        scale = self._scale(kernel.sources[0], name, activation)
+        if not use_bias and _activation(activation, name) is None and scale == 1.0:
             return self.dot(x, kernel, name)
-        return self._biased(self.dot(x, kernel, f"{name}/dot"), name, activation, use_bias)
+        return self._biased(self.dot(x, kernel, f"{name}/dot"), name, activation, use_bias, scale)
 
-    def _biased(self, x, name, activation, use_bias):
-        """`activation(x + bias)`: a sum node with the bias `<name>/bias` if `use_bias`."""
+    def _scale(self, parameter, name, activation):
+        """The kernel `parameter`'s scale, recorded on its variable: `linear_kernel_scale`
+        without an activation, else 1."""
+        scale = self._linear_kernel_scale
+        if scale == 1.0 or _activation(activation, name) is not None:
+            return 1.0
+        variable = self._variables[parameter]
+        if variable.values is not None:
+            raise ValueError(f"{name}: a kernel restricted to finitely many values cannot be scaled.")
+        self._variables[parameter] = dataclasses.replace(variable, scale=scale)
+        return scale
+
+    def _biased(self, x, name, activation, use_bias, scale=1.0):
+        """`activation(scale * x + bias)`: a sum node with the bias `<name>/bias` if `use_bias`."""
         terms = [x, self.parameter(f"{name}/bias", x.shape[-1:])] if use_bias else [x]
-        return self.add(terms, name, activation=_activation(activation, name))
+        coefficients = None if scale == 1.0 else (scale, 1.0)[: len(terms)]
+        return self.add(terms, name, activation=_activation(activation, name), coefficients=coefficients)
 
     def max_pool2d(self, x, pool_size, name, strides=None, padding="valid"):
         """Max over each window of per-sample images `[H, W, C]`, channel by channel. With

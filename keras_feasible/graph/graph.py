@@ -78,7 +78,7 @@ class ConstraintGraph:
         ]
         if missing:
             raise KeyError(f"No value given for {missing}.")
-        values = {**parameters, **inputs}
+        values = {**self.stored(parameters), **inputs}
         recurrences = {names[0]: (names, steps) for names, steps in self.recurrences}
         inside = {name for names, _ in self.recurrences for name in names}
         for node in self.nodes:
@@ -91,6 +91,15 @@ class ConstraintGraph:
             elif node.name not in inside:
                 values[node.output] = node.forward(node.views(values, with_output=False))
         return values
+
+    def stored(self, parameters):
+        """The parameter values as the problem holds them: each divided by its variable's
+        `scale` (see `Variable`)."""
+        return {name: _rescaled(self.variables.get(name), value, divide=True) for name, value in parameters.items()}
+
+    def weights(self, stored):
+        """The inverse of `stored`: parameter values as the network's weights."""
+        return {name: _rescaled(self.variables.get(name), value, divide=False) for name, value in stored.items()}
 
     def _recurrence_forward(self, names, steps, values):
         """The outputs of a recurrence's nodes: every node's forward over all steps, `steps`
@@ -233,3 +242,9 @@ def _statistic(statistic, values, cross_replica_sum):
         return mean
     deviation = x - (mean if statistic.across_batch else tf.expand_dims(mean, -1))
     return tf.math.rsqrt(mean_over_axes(tf.square(deviation)) + statistic.epsilon)
+
+
+def _rescaled(variable, value, divide):
+    if variable is None or variable.scale == 1.0:
+        return value
+    return value / variable.scale if divide else value * variable.scale

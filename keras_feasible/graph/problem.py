@@ -280,15 +280,16 @@ class FeasibilityProblem(SolvedBySweeps):
         would never flip; the latent accumulates them, as BinaryConnect's latent weights
         accumulate gradient steps, and is rounded again when the next batch binds it.
         """
-        return self.with_latent(self.consensus(state, self.graph.parameter_names, restrict=False))
+        return self.as_weights(self.consensus(state, self.graph.parameter_names, restrict=False))
 
-    def with_latent(self, values):
-        """The parameter `values` (plain means) with each restricted parameter's latent value
-        moved by its mean (see `parameters`)."""
+    def as_weights(self, values):
+        """The parameter `values` (plain means of copies) as the network's weights: each
+        restricted parameter's latent value moved by its mean (see `parameters`), each scaled
+        one times its scale (`ConstraintGraph.weights`)."""
         values = dict(values)
         for name, latent in self.latent.items():
             values[name] = latent + values[name] - self.values[name]
-        return values
+        return self.graph.weights(values)
 
     def change(self, new, old):
         """The mean over every copy of the squared change from state `old` to `new`: the

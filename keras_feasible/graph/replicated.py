@@ -64,7 +64,7 @@ class ReplicatedProblem(SolvedBySweeps):
 
     def parameters(self, state):
         values = self.consensus(state, self.graph.parameter_names, restrict=False)
-        return self._each(lambda problem, value: problem.with_latent(value), values)
+        return self._each(lambda problem, value: problem.as_weights(value), values)
 
 
 def _squares_of_change(problem, new, old):

@@ -18,6 +18,11 @@ class Variable:
     within the sweeps its consensus is then the nearest allowed value to the mean of its
     copies, the exact projection onto "copies equal and allowed"; between batches it keeps
     a real latent value (`FeasibilityProblem.parameters`).
+
+    A parameter with a `scale` other than 1 enters the problem as its weight divided by
+    `scale`, and the operations reading it weigh it by `scale`: the same network, in a metric
+    where each projection moves the weight `scale**2` times as readily as a per-sample state
+    (a stiffer weight below 1, a freer one above).
     """
 
     name: str
@@ -25,6 +30,7 @@ class Variable:
     kind: str
     initializer: str = "zeros"
     values: object = None
+    scale: float = 1.0
 
 
 @dataclasses.dataclass(frozen=True)

@@ -57,11 +57,21 @@ class ProjectionAlgorithm(GradientFreeOptimizer):
 
     Args:
         sweeps: sweeps per batch, a positive integer.
+        linear_kernel_scale: a positive number; the kernel of every Dense or convolution
+            layer without an activation of its own (the output layer's included, a final
+            softmax or sigmoid being the loss's; a separate activation layer's input too)
+            enters each batch's problem divided by it, read through dot products weighted
+            by it. The network is the same; each projection then moves those kernels
+            `linear_kernel_scale**2` times as readily as the states they read. Below 1 the
+            labels' pull moves the hidden states, and so the layers below, more and those
+            kernels less; above 1, the reverse (for features much shorter than the kernel's
+            columns, as a recurrent layer's bounded states are).
         name: the optimizer's name.
         **kwargs: Keras's optimizer settings (see `GradientFreeOptimizer`).
 
     Raises:
-        ValueError: `sweeps` is not a positive integer.
+        ValueError: `sweeps` is not a positive integer, or `linear_kernel_scale` not a
+            positive number.
 
     Example:
 
@@ -78,10 +88,14 @@ class ProjectionAlgorithm(GradientFreeOptimizer):
     # on the MNIST MLP without XLA (3.9 with it), rounded up.
     live_states = 7
 
-    def __init__(self, sweeps=50, name=None, **kwargs):
+    def __init__(self, sweeps=50, linear_kernel_scale=1.0, name=None, **kwargs):
         positive_integer(sweeps, "sweeps")
+        linear_kernel_scale = float(linear_kernel_scale)
+        if not linear_kernel_scale > 0.0 or linear_kernel_scale == float("inf"):
+            raise ValueError(f"linear_kernel_scale must be a positive number, got {linear_kernel_scale}.")
         super().__init__(name=name, **kwargs)
         self.sweeps = sweeps
+        self.linear_kernel_scale = linear_kernel_scale
 
     def plan(self, model, loss):
         # The Keras face builds on the algorithms, not the other way round: it is imported here.
@@ -149,5 +163,5 @@ class ProjectionAlgorithm(GradientFreeOptimizer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"sweeps": self.sweeps})
+        config.update({"sweeps": self.sweeps, "linear_kernel_scale": self.linear_kernel_scale})
         return config
