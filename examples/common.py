@@ -13,6 +13,9 @@ flags.DEFINE_enum("solver", "douglas_rachford", list(kf.solvers.BY_NAME), "Proje
 flags.DEFINE_integer("sweeps", None, "Sweeps per batch (default: the solver's, 50; 200 for alternating projections).")
 flags.DEFINE_float("relaxation", None, "Relaxation of (cyclic) Douglas-Rachford (default: the solver's).")
 flags.DEFINE_float("beta", 1.0, "Beta of the difference map.")
+flags.DEFINE_float(
+    "linear_kernel_scale", None, "The solver's scale of the kernels of layers without an activation (default 1)."
+)
 flags.DEFINE_integer("batch_size", 256, "Samples per batch.")
 flags.DEFINE_integer("epochs", 1, "Passes over the training data by projection.")
 flags.DEFINE_integer("seed", 0, "Seed of the initial weights and the shuffling.")
@@ -42,7 +45,13 @@ def jit_compile():
 
 def make_solver():
     """The solver the flags name, with their settings."""
-    return kf.solvers.get(FLAGS.solver, sweeps=FLAGS.sweeps, relaxation=FLAGS.relaxation, beta=FLAGS.beta)
+    return kf.solvers.get(
+        FLAGS.solver,
+        sweeps=FLAGS.sweeps,
+        relaxation=FLAGS.relaxation,
+        beta=FLAGS.beta,
+        linear_kernel_scale=FLAGS.linear_kernel_scale,
+    )
 
 
 def train_by_projection(model, train, test, samples="images"):

@@ -158,5 +158,8 @@ def test_solvers_are_got_by_name_with_the_settings_each_takes():
         "DouglasRachford(sweeps=20, relaxation=0.7)"
     )
     assert kf.solvers.get("difference_map", sweeps=3, relaxation=0.7, beta=2.0).beta == 2.0
+    # A setting every solver takes from their base class, and a Keras one they do not take.
+    got = kf.solvers.get("alternating_projections", linear_kernel_scale=0.5, learning_rate=0.1)
+    assert (got.linear_kernel_scale, float(got.learning_rate)) == (0.5, 0.0)
     with pytest.raises(ValueError, match="douglas_rachford"):
         kf.solvers.get("adam")
