@@ -1,13 +1,13 @@
 """A zoo model's output layer alone, trained on the features its initial layers compute.
 
-    python tools/readout.py --model=bidirectional_gru --train_samples=512 --epochs=3 --sweeps=20
+    python tools/readout.py --model=bidirectional_gru --epochs=3 --solver=douglas_rachford --sweeps=20
     python tools/readout.py --model=bidirectional_gru --feature_scale=5
 
 Separates the output layer's training from the pull through the layers below it: the zoo
 model is built (seed `--seed`), its layers before the last compute fixed features of the
 bundled training and test data (times `--feature_scale`), and a fresh copy of its last layer
 (the same configuration, the same initial weights for both methods) is fitted on them with
-Keras `Adam()` and with the entry's projection optimizer, at equal epochs. Prints each
+Keras `Adam()` and with the entry's projection optimizer (or `--solver`), at equal epochs. Prints each
 method's test accuracy and predicted-class counts after every epoch, the output kernel's
 move from its start (`|W - W0| / |W0|`) and the bias's (`|b - b0|`), and the test accuracy of
 a least-squares readout (standardised features, one-hot targets, a small ridge): what a
@@ -31,9 +31,18 @@ flags.DEFINE_enum("model", "bidirectional_gru", list(ZOO), "The zoo model whose 
 flags.DEFINE_integer("epochs", 3, "Epochs, the same for both methods.")
 flags.DEFINE_integer("train_samples", 512, "Training samples.")
 flags.DEFINE_integer("test_samples", 1000, "Test samples.")
+flags.DEFINE_enum("solver", None, list(kf.solvers.BY_NAME), "The projection solver instead of the entry's.")
 flags.DEFINE_integer("sweeps", None, "Sweeps per batch of the projection optimizer (its default otherwise).")
+flags.DEFINE_float("linear_kernel_scale", None, "The solver's linear_kernel_scale instead of the entry's.")
 flags.DEFINE_float("feature_scale", 1.0, "Factor on the features, for both methods.")
 flags.DEFINE_integer("seed", 0, "Seed of the initial weights.")
+
+
+def projection_of(entry):
+    """The entry's projection optimizer, or the flags' solver, with the flags' settings."""
+    settings = {"sweeps": FLAGS.sweeps, "linear_kernel_scale": FLAGS.linear_kernel_scale}
+    settings = {key: value for key, value in settings.items() if value is not None}
+    return entry.projection(**settings) if FLAGS.solver is None else kf.solvers.get(FLAGS.solver, **settings)
 
 
 def features(model, x):
@@ -83,7 +92,7 @@ def main(argv):
             trained, optimizer = alone, keras.optimizers.Adam()
         else:
             trained = kf.wrap(alone)
-            optimizer = entry.projection(**({} if FLAGS.sweeps is None else {"sweeps": FLAGS.sweeps}))
+            optimizer = projection_of(entry)
         trained.compile(optimizer=optimizer, loss=entry.loss, metrics=["accuracy"])
         kernel, bias = (keras.ops.convert_to_numpy(w) for w in (alone.layers[-1].kernel, alone.layers[-1].bias))
         for epoch in range(1, FLAGS.epochs + 1):
