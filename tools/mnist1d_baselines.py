@@ -23,6 +23,9 @@ from keras_feasible.datasets import mnist1d
 flags.DEFINE_integer("epochs", 10, "Epochs per model.")
 flags.DEFINE_integer("sweeps", 50, "Douglas-Rachford sweeps per batch.")
 flags.DEFINE_integer("batch_size", 256, "Signals per batch.")
+flags.DEFINE_float(
+    "linear_kernel_scale", 1.0, "Douglas-Rachford's scale of the kernels of layers without an activation."
+)
 flags.DEFINE_integer("seed", 0, "Seed of the initial weights and the shuffling.")
 FLAGS = flags.FLAGS
 
@@ -71,7 +74,11 @@ def main(argv):
     for name, build in (("mlp", mlp), ("cnn", cnn)):
         keras.utils.set_random_seed(FLAGS.seed)
         model = kf.wrap(build())
-        model.compile(optimizer=kf.DouglasRachford(sweeps=FLAGS.sweeps), loss=kf.losses.Margin(), metrics=["accuracy"])
+        model.compile(
+            optimizer=kf.DouglasRachford(sweeps=FLAGS.sweeps, linear_kernel_scale=FLAGS.linear_kernel_scale),
+            loss=kf.losses.Margin(),
+            metrics=["accuracy"],
+        )
         timer = EpochTimer()
         history = model.fit(
             x_train,
@@ -90,7 +97,8 @@ def main(argv):
         )
         print(f"{name}: test accuracy per epoch {[round(100 * a, 1) for a in accuracies]}", flush=True)
     print(
-        f"\nMNIST-1D, {FLAGS.epochs} epochs, DR {FLAGS.sweeps} sweeps, batch {FLAGS.batch_size}, seed {FLAGS.seed}:\n"
+        f"\nMNIST-1D, {FLAGS.epochs} epochs, DR {FLAGS.sweeps} sweeps, linear kernel scale "
+        f"{FLAGS.linear_kernel_scale}, batch {FLAGS.batch_size}, seed {FLAGS.seed}:\n"
     )
     print("| model | test accuracy, last epoch | best epoch | published (gradients) | s/epoch |")
     print("|---|---|---|---|---|")
