@@ -176,8 +176,24 @@ class GradientFreeOptimizer(keras.optimizers.Optimizer):
         )
 
     def __repr__(self):
+        """`DouglasRachford(sweeps=50, relaxation=0.5)`: the class's own settings, and those
+        it takes from its bases where they differ from their defaults."""
         config = self.get_config()
-        settings = [
-            key for key in inspect.signature(type(self).__init__).parameters if key not in ("self", "name", "kwargs")
-        ]
-        return f"{type(self).__name__}({', '.join(f'{key}={config[key]!r}' for key in settings)})"
+        own = inspect.signature(type(self).__init__).parameters
+        shown = [key for key, default in settings_of(type(self)).items() if key in own or config[key] != default]
+        return f"{type(self).__name__}({', '.join(f'{key}={config[key]!r}' for key in shown)})"
+
+
+def settings_of(cls):
+    """`{setting: default}` of a `GradientFreeOptimizer` subclass: its `__init__`'s named
+    settings and, through its `**kwargs`, its bases' up to `GradientFreeOptimizer` (whose
+    own are Keras's, meaningless without gradients)."""
+    settings = {}
+    for base in cls.__mro__[: cls.__mro__.index(GradientFreeOptimizer)]:
+        parameters = inspect.signature(base.__init__).parameters
+        for key, parameter in parameters.items():
+            if parameter.kind is parameter.POSITIONAL_OR_KEYWORD and key not in ("self", "name"):
+                settings.setdefault(key, parameter.default)
+        if not any(parameter.kind is parameter.VAR_KEYWORD for parameter in parameters.values()):
+            break
+    return settings

@@ -115,17 +115,6 @@ def projection_of(entry):
     return SOLVERS[FLAGS.solver](**{key: value for key, value in settings.items() if value is not None}, **scale)
 
 
-def described(optimizer):
-    """`DouglasRachford(sweeps=50, relaxation=0.5)`: the optimizer's class and settings."""
-    config = optimizer.get_config()
-    settings = ", ".join(
-        f"{key}={config[key]}"
-        for key in ("sweeps", "relaxation", "linear_kernel_scale")
-        if key in config and (key != "linear_kernel_scale" or config[key] != 1.0)
-    )
-    return f"{type(optimizer).__name__}({settings})"
-
-
 FORWARDED_FLAGS = (
     "epochs",
     "train_samples",
@@ -186,7 +175,7 @@ def main(argv):
         curves += [(name, method, result, entry.metric) for method, result in zip(METHODS, (adam, projection))]
         cells = [
             name,
-            described(projection_of(entry)),
+            repr(projection_of(entry)),
             last_score_text(adam, entry.metric),
             last_score_text(projection, entry.metric),
             gap_text(adam, projection, entry.metric),

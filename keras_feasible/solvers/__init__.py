@@ -1,8 +1,6 @@
 """Projection algorithms, written once over partitions: they know nothing of layers."""
 
-import inspect
-
-from keras_feasible.optimizer import GradientFreeOptimizer
+from keras_feasible.optimizer import settings_of
 from keras_feasible.solvers.alternating import AlternatingProjections, AlternatingReflections
 from keras_feasible.solvers.base import LAYERS, PAIR, ProjectionAlgorithm
 from keras_feasible.solvers.cyclic import CyclicDouglasRachford, CyclicProjections
@@ -46,17 +44,5 @@ def build(classes, name, settings, kind):
     """`classes[name]` built with those of `settings` it takes that are not None."""
     if name not in classes:
         raise ValueError(f"Unknown {kind} {name!r}; choose one of {', '.join(classes)}.")
-    taken = _settings_taken(classes[name])
+    taken = settings_of(classes[name])
     return classes[name](**{key: value for key, value in settings.items() if key in taken and value is not None})
-
-
-def _settings_taken(cls):
-    """The named settings of `cls.__init__` and, through its `**kwargs`, of its bases' up to
-    `GradientFreeOptimizer` (whose own are Keras's, meaningless without gradients)."""
-    taken = set()
-    for base in cls.__mro__[: cls.__mro__.index(GradientFreeOptimizer)]:
-        parameters = inspect.signature(base.__init__).parameters
-        taken.update(name for name, p in parameters.items() if p.kind is p.POSITIONAL_OR_KEYWORD and name != "self")
-        if not any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
-            return taken
-    return taken

@@ -137,6 +137,10 @@ def test_two_set_algorithms_refuse_other_partition_counts():
 
 def test_solvers_describe_themselves():
     assert repr(kf.DouglasRachford(sweeps=5, relaxation=0.25)) == "DouglasRachford(sweeps=5, relaxation=0.25)"
+    # A setting of the base class shows where it differs from its default.
+    assert repr(kf.AlternatingProjections(sweeps=5, linear_kernel_scale=0.5)) == (
+        "AlternatingProjections(sweeps=5, linear_kernel_scale=0.5)"
+    )
     assert kf.CyclicProjections.partitioning == "layers"
     assert kf.DifferenceMap.partitioning == "pair"
 
