@@ -1,6 +1,8 @@
 """Data-parallel fit on virtual CPU devices: the replicas hold one set of weights, and R
 replicas compute what one device computes on the same global batch."""
 
+import functools
+
 import keras
 import numpy as np
 import pytest
@@ -73,8 +75,9 @@ def assert_same_logs(history, model, reference_history, reference):
         (lambda: mirrored(2), kf.DouglasRachford),
         (lambda: mirrored(4), kf.AlternatingProjections),
         (lambda: multi_worker_on_local_devices(2), kf.DouglasRachford),
+        (lambda: mirrored(2), functools.partial(kf.DouglasRachford, linear_kernel_scale=0.2)),
     ],
-    ids=["mirrored-2-dr", "mirrored-4-ap", "multi-worker-2-dr"],
+    ids=["mirrored-2-dr", "mirrored-4-ap", "multi-worker-2-dr", "mirrored-2-dr-scaled-kernels"],
 )
 def test_replicas_hold_one_set_of_weights_the_one_device_computes(strategy, solver, digits, request):
     (x, y), _ = digits
