@@ -311,13 +311,12 @@ class GraphBuilder:
 
     def _scale(self, parameter, name, activation):
         """The kernel `parameter`'s scale, recorded on its variable: `linear_kernel_scale`
-        without an activation, else 1."""
+        without an activation, else 1. A kernel restricted to finitely many values keeps
+        scale 1: its stored values are the allowed ones, which a scale would change."""
         scale = self._linear_kernel_scale
-        if scale == 1.0 or _activation(activation, name) is not None:
-            return 1.0
         variable = self._variables[parameter]
-        if variable.values is not None:
-            raise ValueError(f"{name}: a kernel restricted to finitely many values cannot be scaled.")
+        if scale == 1.0 or _activation(activation, name) is not None or variable.values is not None:
+            return 1.0
         self._variables[parameter] = dataclasses.replace(variable, scale=scale)
         return scale
 

@@ -59,9 +59,10 @@ class ProjectionAlgorithm(GradientFreeOptimizer):
         sweeps: sweeps per batch, a positive integer.
         linear_kernel_scale: a positive number; the kernel of every Dense or convolution
             layer without an activation of its own (the output layer's included, a final
-            softmax or sigmoid being the loss's; a separate activation layer's input too)
-            enters each batch's problem divided by it, read through dot products weighted
-            by it. The network is the same; each projection then moves those kernels
+            softmax or sigmoid being the loss's; a separate activation layer's input too),
+            unless restricted to finitely many values (`QuantizedDense`), enters each
+            batch's problem divided by it, read through dot products weighted by it. The
+            network is the same; each projection then moves those kernels
             `linear_kernel_scale**2` times as readily as the states they read. Below 1 the
             labels' pull moves the hidden states, and so the layers below, more and those
             kernels less; above 1, the reverse (for features much shorter than the kernel's

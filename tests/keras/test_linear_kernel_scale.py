@@ -54,10 +54,33 @@ def convolutional_network():
     )
 
 
+def quantized_network():
+    """A linear layer with binary weights, read by a `Sign` layer, then a softmax output: the
+    binary kernel keeps its values, unscaled."""
+    keras.utils.set_random_seed(0)
+    return keras.Sequential(
+        [
+            keras.Input((784,)),
+            kf.layers.QuantizedDense(16, levels=2, name="binary_dense"),
+            kf.layers.Sign(),
+            keras.layers.Dense(10, activation="softmax", name="output_dense"),
+        ]
+    )
+
+
+def computed_kernel(layer):
+    kernel = layer.computed_kernel() if hasattr(layer, "computed_kernel") else layer.kernel
+    return keras.ops.convert_to_numpy(kernel)
+
+
 @pytest.mark.parametrize("scale", [0.1, 7.0])
 @pytest.mark.parametrize(
     "make, scaled, unscaled",
-    [(dense_network, ["linear_dense", "output_dense"], ["relu_dense"]), (convolutional_network, ["linear_conv"], [])],
+    [
+        (dense_network, ["linear_dense", "output_dense"], ["relu_dense"]),
+        (convolutional_network, ["linear_conv"], []),
+        (quantized_network, ["output_dense"], ["binary_dense"]),
+    ],
 )
 def test_the_constraint_graph_computes_what_keras_computes(scale, make, scaled, unscaled, digits):
     (x, y), _ = digits
@@ -69,7 +92,7 @@ def test_the_constraint_graph_computes_what_keras_computes(scale, make, scaled, 
     for name in scaled + unscaled:
         kernel = graph.variables[f"{name}/kernel"]
         assert kernel.scale == (scale if name in scaled else 1.0), name
-        weight = keras.ops.convert_to_numpy(original.get_layer(name).kernel)
+        weight = computed_kernel(original.get_layer(name))
         np.testing.assert_allclose(problem.values[kernel.name], weight / kernel.scale, rtol=1e-6)
     logits = problem.values[next(iter(graph.constraints))]
     np.testing.assert_allclose(tf.nn.softmax(logits), model(x), rtol=1e-4, atol=1e-6)
