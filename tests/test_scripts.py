@@ -182,8 +182,10 @@ def test_benchmark_tool_compares_a_hard_model_with_the_straight_through_estimato
         "--timing_steps=2",
         "--model=binarized_mlp",
         "--solvers=alternating_projections",
+        "--linear_kernel_scale=0.5",  # the real output kernel's; the binary kernels keep their values
         "--nojit_compile",
     )
+    assert "linear kernels scaled by 0.5" in output
     rows = [line.split("|")[1:-1] for line in output.splitlines() if line.startswith("| ") and "solver" not in line]
     assert [row[0].strip().split()[0] for row in rows] == ["alternating_projections", "straight_through"]
     assert all(0.0 <= float(row[2].strip().rstrip("%")) <= 100.0 for row in rows)

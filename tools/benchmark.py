@@ -87,6 +87,9 @@ CROSS_ENTROPY_TRAINERS = ("explicit_softmax", "forward_gradient", "rec_lra", "al
 flags.DEFINE_list("solvers", ["douglas_rachford", "alternating_projections"], f"Any of {', '.join(TRAINERS)}.")
 flags.DEFINE_integer("sweeps", None, "Sweeps per batch (default: each solver's).")
 flags.DEFINE_float("relaxation", None, "Relaxation of (cyclic) Douglas-Rachford (default: the solver's).")
+flags.DEFINE_float(
+    "linear_kernel_scale", None, "Scale of the kernels of layers without an activation (default: the solver's, 1)."
+)
 flags.DEFINE_float("gram_decay", None, "ADMM's decay of the earlier batches' Gram sums (default: ADMM's).")
 flags.DEFINE_float("learning_rate", None, "Learning rate of the forward gradient or rec-LRA (default: its own).")
 flags.DEFINE_integer("directions", None, "The forward gradient's directions per batch (default: its own).")
@@ -112,6 +115,7 @@ STE = "straight_through"  # Adam through straight-through gradients: the baselin
 SETTINGS = (
     "sweeps",
     "relaxation",
+    "linear_kernel_scale",
     "gram_decay",
     "learning_rate",
     "directions",
@@ -222,7 +226,12 @@ def optimizer(config):
     settings = {key: config[key] for key in SETTINGS}
     built = (kf.trainers.get if name in kf.trainers.BY_NAME else kf.solvers.get)(name, **settings)
     if config["restart_every"] and name == "douglas_rachford":
-        return RestartedDouglasRachford(config["restart_every"], built.sweeps, relaxation=built.relaxation)
+        return RestartedDouglasRachford(
+            config["restart_every"],
+            built.sweeps,
+            relaxation=built.relaxation,
+            linear_kernel_scale=built.linear_kernel_scale,
+        )
     return built
 
 
@@ -353,6 +362,7 @@ def main(argv):
     print(
         f"{FLAGS.model} on {FLAGS.dataset}, batches of {FLAGS.batch}, {FLAGS.sweeps or 'default'} sweeps, "
         f"relaxation {FLAGS.relaxation or 'default'}, {FLAGS.epochs} epoch(s), {FLAGS.repeats} seed(s), "
+        f"{f'linear kernels scaled by {FLAGS.linear_kernel_scale:g}, ' if FLAGS.linear_kernel_scale else ''}"
         f"{'norms balanced before each batch, ' if FLAGS.balance_norms else ''}"
         f"{f'restarted every {FLAGS.restart_every} sweeps, ' if FLAGS.restart_every else ''}"
         f"XLA {'on' if FLAGS.jit_compile else 'off'} for the solvers\n"
