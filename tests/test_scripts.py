@@ -78,18 +78,28 @@ def test_cnn_example_trains_and_reports_test_accuracy():
     assert float(re.search(r"test accuracy: (\d\.\d+)", output).group(1)) > 0.2
 
 
+TINY_RNN = (
+    "--train_windows=256",
+    "--test_windows=2048",
+    "--sweeps=2",
+    "--window=2",
+    "--units=8",
+    "--embedding_dim=4",
+    "--nojit_compile",
+)
+
+
 def test_rnn_example_reports_accuracy_and_predictions():
-    output = run_script(
-        "examples/shakespeare_rnn.py",
-        "--train_windows=256",
-        "--test_windows=2048",
-        "--sweeps=2",
-        "--window=2",
-        "--units=8",
-        "--embedding_dim=4",
-        "--nojit_compile",
-    )
+    output = run_script("examples/shakespeare_rnn.py", *TINY_RNN)
     assert re.search(r"test accuracy: \d\.\d+\nmost frequent character alone: \d\.\d+", output)
+    assert output.count("predicted:") == 1
+
+
+def test_per_step_rnn_example_reports_the_last_and_all_positions():
+    output = run_script("examples/shakespeare_rnn.py", *TINY_RNN, "--per_step")
+    all_positions = float(re.search(r"all-positions accuracy: (\d\.\d+)", output).group(1))
+    assert float(re.search(r"test accuracy: (\d\.\d+)", output).group(1)) == pytest.approx(all_positions, abs=1e-4)
+    assert re.search(r"last-position accuracy: \d\.\d+\n", output)
     assert output.count("predicted:") == 1
 
 
