@@ -3,13 +3,16 @@
     python examples/shakespeare_rnn.py                  # 4,096 training windows, 1 epoch
     python examples/shakespeare_rnn.py --train_windows=0 --epochs=2     # every window
     python examples/shakespeare_rnn.py --per_step       # a prediction after every character
+    python examples/shakespeare_rnn.py --adam_epochs=20 # and the same network trained by Adam
 
 Embedding -> SimpleRNN(activation="relu") over the window -> Dense(65): from
 `window` characters, predict the next one. With --per_step the recurrent layer returns
 every step and the Dense layer predicts the next character after each of them, trained on
 every position. The text is bundled with keras_feasible (first 90% for training, last 10%
 for testing). Prints the next-character test accuracy at the window's last position (and,
-with --per_step, over all its positions) and a sample of greedy predictions.
+with --per_step, over all its positions) and a sample of greedy predictions. With
+--adam_epochs, the same initial network is then trained by Keras Adam on cross-entropy,
+as a gradient baseline on the same data, and its test accuracy printed after each epoch.
 """
 
 import common
@@ -24,6 +27,7 @@ flags.DEFINE_integer("embedding_dim", 16, "Size of the character embedding.")
 flags.DEFINE_integer("units", 64, "Units of the recurrent layer.")
 flags.DEFINE_integer("train_windows", 4096, "Use only the first N training windows (0: all of them).")
 flags.DEFINE_integer("test_windows", 0, "Test on the first N test windows only (0: all of them).")
+flags.DEFINE_integer("adam_epochs", 0, "Then train the same initial network by Adam for N epochs (0: do not).")
 flags.DEFINE_boolean("per_step", False, "Predict, and train on, the next character after every step of the window.")
 FLAGS = flags.FLAGS
 flags.adopt_module_key_flags(common)
@@ -53,13 +57,29 @@ def main(argv):
     train, test = (x_train, y_train), (x_test, y_test)
     if FLAGS.per_step:
         train, test = (x_train, next_characters(x_train, y_train)), (x_test, next_characters(x_test, y_test))
-    model = common.train_by_projection(build_model(len(vocabulary)), train, test, "windows")
+    model = build_model(len(vocabulary))
+    baseline = keras.models.clone_model(model)
+    baseline.set_weights(model.get_weights())
+    model = common.train_by_projection(model, train, test, "windows")
     if FLAGS.per_step:
         guesses = model.predict(x_test, batch_size=FLAGS.batch_size, verbose=0).argmax(-1)
         print(f"last-position accuracy: {np.mean(guesses[:, -1] == y_test):.4f}")
         print(f"all-positions accuracy: {np.mean(guesses == test[1]):.4f}")
     print(f"most frequent character alone: {np.mean(y_test == np.bincount(y_train).argmax()):.4f}")
     show_predictions(model, vocabulary, start=int(len(shakespeare.load_text()) * shakespeare.TRAIN_FRACTION))
+    if FLAGS.adam_epochs:
+        train_with_adam(baseline, train, test)
+
+
+def train_with_adam(model, train, test):
+    """Keras's `fit` with Adam and cross-entropy on the logits; prints the test accuracy
+    after each epoch."""
+    model.compile(
+        optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"]
+    )
+    history = model.fit(*train, batch_size=FLAGS.batch_size, epochs=FLAGS.adam_epochs, validation_data=test, verbose=0)
+    accuracies = ", ".join(f"{accuracy:.4f}" for accuracy in history.history["val_accuracy"])
+    print(f"Adam test accuracy after epochs 1-{FLAGS.adam_epochs}: {accuracies}")
 
 
 def next_characters(windows, following):

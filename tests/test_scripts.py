@@ -89,10 +89,11 @@ TINY_RNN = (
 )
 
 
-def test_rnn_example_reports_accuracy_and_predictions():
-    output = run_script("examples/shakespeare_rnn.py", *TINY_RNN)
+def test_rnn_example_reports_accuracy_and_predictions_then_adam_beside_it():
+    output = run_script("examples/shakespeare_rnn.py", *TINY_RNN, "--adam_epochs=2")
     assert re.search(r"test accuracy: \d\.\d+\nmost frequent character alone: \d\.\d+", output)
     assert output.count("predicted:") == 1
+    assert re.search(r"Adam test accuracy after epochs 1-2: \d\.\d{4}, \d\.\d{4}\n", output)
 
 
 def test_per_step_rnn_example_reports_the_last_and_all_positions():
