@@ -125,6 +125,11 @@ def test_mnist1d_tool_prints_both_models_next_to_the_published_baselines():
     assert re.search(r"\| CNN \| \d+\.\d% \| .* \| 94% \|", output)
 
 
+def test_mnist1d_tool_refuses_a_model_it_does_not_have_by_name():
+    output = run_script("tools/mnist1d_baselines.py", "--models=cnn,rnn", returncode=1, stream="stderr")
+    assert "Unknown models ['rnn']; choose from mlp, cnn." in output
+
+
 def test_communication_tool_prints_bytes_next_to_compute_for_each_model():
     output = run_script("tools/communication.py", "--batch_size=32", "--sweeps=3", "--nojit_compile")
     rows = re.findall(r"^\| MNIST (?:MLP|CNN).*\| ([\d,]+) \| ([\d,]+) B \| ([\d,]+) B \| ([\d,]+) B \|", output, re.M)

@@ -2,6 +2,7 @@
 
     pip install 'keras_feasible[mnist1d]'
     python tools/mnist1d_baselines.py                    # MLP and CNN, 10 epochs each
+    python tools/mnist1d_baselines.py --models=cnn --linear_kernel_scale=3
 
 MNIST-1D (Greydanus 2020) is generated locally by the `mnist1d` package: 4,000 training
 and 1,000 test signals of length 40, ten classes. Its published baselines, trained with
@@ -20,6 +21,7 @@ from absl import app, flags
 import keras_feasible as kf
 from keras_feasible.datasets import mnist1d
 
+flags.DEFINE_list("models", ["mlp", "cnn"], "The models to train, one after the other: mlp, cnn or both.")
 flags.DEFINE_integer("epochs", 10, "Epochs per model.")
 flags.DEFINE_integer("sweeps", 50, "Douglas-Rachford sweeps per batch.")
 flags.DEFINE_integer("batch_size", 256, "Signals per batch.")
@@ -59,6 +61,9 @@ def cnn():
     )
 
 
+MODELS = {"mlp": mlp, "cnn": cnn}
+
+
 class EpochTimer(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch, logs=None):
         self.start = time.perf_counter()
@@ -69,9 +74,13 @@ class EpochTimer(keras.callbacks.Callback):
 
 def main(argv):
     del argv
+    unknown = sorted(set(FLAGS.models) - set(MODELS))
+    if unknown:
+        raise app.UsageError(f"Unknown models {unknown}; choose from {', '.join(MODELS)}.")
     (x_train, y_train), (x_test, y_test) = mnist1d.load_data()
     rows = []
-    for name, build in (("mlp", mlp), ("cnn", cnn)):
+    for name in FLAGS.models:
+        build = MODELS[name]
         keras.utils.set_random_seed(FLAGS.seed)
         model = kf.wrap(build())
         model.compile(
