@@ -80,9 +80,8 @@ def main(argv):
     (x_train, y_train), (x_test, y_test) = mnist1d.load_data()
     rows = []
     for name in FLAGS.models:
-        build = MODELS[name]
         keras.utils.set_random_seed(FLAGS.seed)
-        model = kf.wrap(build())
+        model = kf.wrap(MODELS[name]())
         model.compile(
             optimizer=kf.DouglasRachford(sweeps=FLAGS.sweeps, linear_kernel_scale=FLAGS.linear_kernel_scale),
             loss=kf.losses.Margin(),
