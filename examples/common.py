@@ -74,6 +74,18 @@ def train_by_projection(model, train, test, samples="images"):
     return wrapped
 
 
+def train_by_adam(model, train, test, epochs, learning_rate=1e-3):
+    """Fits `model` by Keras Adam with cross-entropy on its logits (class-id labels), the
+    gradient baseline beside projection; returns the test accuracy after each epoch."""
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    history = model.fit(*train, batch_size=FLAGS.batch_size, epochs=epochs, validation_data=test, verbose=0)
+    return history.history["val_accuracy"]
+
+
 def tensorboard_callbacks(histogram_data=None):
     """With --logdir: Keras's TensorBoard callback and the feasibility-gap logger, one log dir;
     with --histograms the logger's histograms too, of operation gaps on `histogram_data`."""

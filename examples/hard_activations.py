@@ -56,14 +56,7 @@ def build_model(activation):
 
 
 def train_with_adam(model, data):
-    (x_train, y_train), (x_test, y_test) = data
-    model.compile(
-        optimizer=keras.optimizers.Adam(FLAGS.learning_rate),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
-    )
-    model.fit(x_train, y_train, batch_size=FLAGS.batch_size, epochs=FLAGS.adam_epochs, verbose=2)
-    return model.evaluate(x_test, y_test, verbose=0)[1]
+    return common.train_by_adam(model, *data, FLAGS.adam_epochs, FLAGS.learning_rate)[-1]
 
 
 def train_with_projections(model, data):

@@ -58,8 +58,9 @@ def main(argv):
     if FLAGS.per_step:
         train, test = (x_train, next_characters(x_train, y_train)), (x_test, next_characters(x_test, y_test))
     model = build_model(len(vocabulary))
-    baseline = keras.models.clone_model(model)
-    baseline.set_weights(model.get_weights())
+    if FLAGS.adam_epochs:
+        baseline = keras.models.clone_model(model)
+        baseline.set_weights(model.get_weights())
     model = common.train_by_projection(model, train, test, "windows")
     if FLAGS.per_step:
         guesses = model.predict(x_test, batch_size=FLAGS.batch_size, verbose=0).argmax(-1)
@@ -68,18 +69,8 @@ def main(argv):
     print(f"most frequent character alone: {np.mean(y_test == np.bincount(y_train).argmax()):.4f}")
     show_predictions(model, vocabulary, start=int(len(shakespeare.load_text()) * shakespeare.TRAIN_FRACTION))
     if FLAGS.adam_epochs:
-        train_with_adam(baseline, train, test)
-
-
-def train_with_adam(model, train, test):
-    """Keras's `fit` with Adam and cross-entropy on the logits; prints the test accuracy
-    after each epoch."""
-    model.compile(
-        optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"]
-    )
-    history = model.fit(*train, batch_size=FLAGS.batch_size, epochs=FLAGS.adam_epochs, validation_data=test, verbose=0)
-    accuracies = ", ".join(f"{accuracy:.4f}" for accuracy in history.history["val_accuracy"])
-    print(f"Adam test accuracy after epochs 1-{FLAGS.adam_epochs}: {accuracies}")
+        accuracies = common.train_by_adam(baseline, train, test, FLAGS.adam_epochs)
+        print(f"Adam test accuracy after epochs 1-{FLAGS.adam_epochs}: {', '.join(f'{a:.4f}' for a in accuracies)}")
 
 
 def next_characters(windows, following):
