@@ -253,7 +253,9 @@ ZOO = {
         functools.partial(data.digits, (28, 28)),
         "sparse_categorical_crossentropy",
         projection=functools.partial(kf.AlternatingProjections, sweeps=50, linear_kernel_scale=5.0),
-        test_sweeps=50,
+        floor=0.15,
+        test_samples=256,
+        test_sweeps=20,  # 21.5% measured in 63 s (128 samples at 50 sweeps: 17.3%)
     ),
     "character_model": ZooModel(
         character_model,
