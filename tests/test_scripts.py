@@ -125,6 +125,16 @@ def test_mnist1d_tool_prints_both_models_next_to_the_published_baselines():
     assert re.search(r"\| CNN \| \d+\.\d% \| .* \| 94% \|", output)
 
 
+def test_mnist1d_tool_trains_with_the_solver_it_is_given():
+    pytest.importorskip("mnist1d")
+    output = run_script(
+        "tools/mnist1d_baselines.py", "--models=cnn", "--solver=alternating_projections", "--epochs=1", "--sweeps=2"
+    )
+    assert "AlternatingProjections(sweeps=2)" in output
+    assert re.search(r"\| CNN \| \d+\.\d% \| .* \| 94% \|", output)
+    assert "| MLP |" not in output
+
+
 def test_mnist1d_tool_refuses_a_model_it_does_not_have_by_name():
     output = run_script("tools/mnist1d_baselines.py", "--models=cnn,rnn", returncode=1, stream="stderr")
     assert "Unknown models ['rnn']; choose from mlp, cnn." in output
