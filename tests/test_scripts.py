@@ -189,13 +189,13 @@ def test_benchmark_tool_prints_a_row_per_solver_beside_adam():
     assert float(rows[0][10]) > 0 and rows[1][10].strip() == "-"  # a sweep's cost over a gradient step's
 
 
-def test_benchmark_tool_restarts_douglas_rachford_every_k_sweeps_that_divide_its_sweeps():
+def test_benchmark_tool_restarts_douglas_rachford_every_k_sweeps_that_divide_its_sweeps_with_the_loss_asked():
     flags = ("--train_samples=64", "--batch=32", "--timing_steps=1", "--solvers=douglas_rachford", "--nobaseline")
     flags += ("--nojit_compile",)
     refused = run_script("tools/benchmark.py", *flags, "--sweeps=4", "--restart_every=3", returncode=1, stream="stderr")
     assert "restarts douglas_rachford alone, and must divide --sweeps" in refused
-    output = run_script("tools/benchmark.py", *flags, "--sweeps=4", "--restart_every=2")
-    assert "restarted every 2 sweeps" in output
+    output = run_script("tools/benchmark.py", *flags, "--sweeps=4", "--restart_every=2", "--loss=cross_entropy")
+    assert "restarted every 2 sweeps" in output and "cross_entropy loss" in output
     (row,) = [line.split("|")[1:-1] for line in output.splitlines() if line.startswith("| douglas_rachford")]
     assert 0.0 <= float(row[2].strip().rstrip("%")) <= 100.0
 

@@ -8,13 +8,16 @@
     python tools/benchmark.py --model=step_mlp --solvers=douglas_rachford --epochs=3
     python tools/benchmark.py --model=deep_mlp --solvers=douglas_rachford --epochs=5 --curve
     python tools/benchmark.py --solvers=douglas_rachford --relaxation=1.0 --restart_every=10
+    python tools/benchmark.py --model=binarized_mlp --solvers=alternating_projections --linear_kernel_scale=10
+    python tools/benchmark.py --solvers=alternating_projections --loss=cross_entropy --linear_kernel_scale=10
 
 Trains the same Keras model on the same data with each solver or trainer (through
 `kf.wrap` and `model.fit`; the margin loss, or cross-entropy for the explicit softmax
-solution, the forward gradient, rec-LRA, Alopex and neuroevolution) and with Adam (the unwrapped model,
-cross-entropy on the logits; for the hard models the straight-through estimator of
-`tools/straight_through.py`, as binarized-network libraries train them), each in a process
-of its own so that its peak resident memory is its own, and prints a Markdown table:
+solution, the forward gradient, rec-LRA, Alopex and neuroevolution, unless `--loss` says)
+and with Adam (the unwrapped model, cross-entropy on the logits; for the hard models the
+straight-through estimator of `tools/straight_through.py`, as binarized-network libraries
+train them), each in a process of its own so that its peak resident memory is its own, and
+prints a Markdown table:
 
 * test accuracy after the last epoch (mean over `--repeats` seeds);
 * s to target: training seconds (compile included, validation left out) until the end
@@ -97,6 +100,12 @@ flags.DEFINE_float("step", None, "Alopex's step (default: its own).")
 flags.DEFINE_integer("population", None, "Neuroevolution's population (default: its own).")
 flags.DEFINE_integer("parents", None, "Neuroevolution's parents (default: its own).")
 flags.DEFINE_float("sigma", None, "Neuroevolution's mutation scale (default: its own).")
+flags.DEFINE_enum(
+    "loss",
+    None,
+    ["margin", "cross_entropy"],
+    "The projection solvers' loss (default: the margin loss; cross-entropy for the trainers that need it).",
+)
 flags.DEFINE_integer("batch", 256, "Samples per batch.")
 flags.DEFINE_integer("epochs", 1, "Epochs per run.")
 flags.DEFINE_integer("repeats", 1, "Runs per solver, with seeds 0, 1, ...")
@@ -238,7 +247,8 @@ def optimizer(config):
 def compiled(config, model):
     """`model` wrapped and compiled with `config`'s solver or trainer and its loss."""
     model = kf.wrap(model)
-    loss = kf.losses.CrossEntropy() if config["solver"] in CROSS_ENTROPY_TRAINERS else kf.losses.Margin()
+    name = config["loss"] or ("cross_entropy" if config["solver"] in CROSS_ENTROPY_TRAINERS else "margin")
+    loss = kf.losses.CrossEntropy() if name == "cross_entropy" else kf.losses.Margin()
     jit_compile = config["jit_compile"] and config["solver"] in kf.solvers.BY_NAME
     model.compile(optimizer=optimizer(config), loss=loss, metrics=["accuracy"], jit_compile=jit_compile)
     return model
@@ -363,6 +373,7 @@ def main(argv):
         f"{FLAGS.model} on {FLAGS.dataset}, batches of {FLAGS.batch}, {FLAGS.sweeps or 'default'} sweeps, "
         f"relaxation {FLAGS.relaxation or 'default'}, {FLAGS.epochs} epoch(s), {FLAGS.repeats} seed(s), "
         f"{f'linear kernels scaled by {FLAGS.linear_kernel_scale:g}, ' if FLAGS.linear_kernel_scale else ''}"
+        f"{f'{FLAGS.loss} loss, ' if FLAGS.loss else ''}"
         f"{'norms balanced before each batch, ' if FLAGS.balance_norms else ''}"
         f"{f'restarted every {FLAGS.restart_every} sweeps, ' if FLAGS.restart_every else ''}"
         f"XLA {'on' if FLAGS.jit_compile else 'off'} for the solvers\n"
@@ -383,6 +394,7 @@ def main(argv):
             "ste_glorot_latents": FLAGS.ste_glorot_latents,
             "balance_norms": FLAGS.balance_norms,
             "restart_every": FLAGS.restart_every,
+            "loss": FLAGS.loss,
             **{setting: FLAGS[setting].value for setting in SETTINGS},
             "batch": FLAGS.batch,
             "epochs": FLAGS.epochs,
