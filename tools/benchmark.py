@@ -12,12 +12,12 @@
     python tools/benchmark.py --solvers=alternating_projections --loss=cross_entropy --linear_kernel_scale=10
 
 Trains the same Keras model on the same data with each solver or trainer (through
-`kf.wrap` and `model.fit`; the margin loss, or cross-entropy for the explicit softmax
-solution, the forward gradient, rec-LRA, Alopex and neuroevolution, unless `--loss` says)
-and with Adam (the unwrapped model, cross-entropy on the logits; for the hard models the
-straight-through estimator of `tools/straight_through.py`, as binarized-network libraries
-train them), each in a process of its own so that its peak resident memory is its own, and
-prints a Markdown table:
+`kf.wrap` and `model.fit`; the margin loss, or `--loss`'s for the projection solvers, or
+cross-entropy for the explicit softmax solution, the forward gradient, rec-LRA, Alopex and
+neuroevolution) and with Adam (the unwrapped model, cross-entropy on the logits; for the
+hard models the straight-through estimator of `tools/straight_through.py`, as
+binarized-network libraries train them), each in a process of its own so that its peak
+resident memory is its own, and prints a Markdown table:
 
 * test accuracy after the last epoch (mean over `--repeats` seeds);
 * s to target: training seconds (compile included, validation left out) until the end
@@ -104,7 +104,7 @@ flags.DEFINE_enum(
     "loss",
     None,
     ["margin", "cross_entropy"],
-    "The projection solvers' loss (default: the margin loss; cross-entropy for the trainers that need it).",
+    "The projection solvers' loss (default: margin); the closed-form trainers keep their own.",
 )
 flags.DEFINE_integer("batch", 256, "Samples per batch.")
 flags.DEFINE_integer("epochs", 1, "Epochs per run.")
@@ -247,8 +247,8 @@ def optimizer(config):
 def compiled(config, model):
     """`model` wrapped and compiled with `config`'s solver or trainer and its loss."""
     model = kf.wrap(model)
-    name = config["loss"] or ("cross_entropy" if config["solver"] in CROSS_ENTROPY_TRAINERS else "margin")
-    loss = kf.losses.CrossEntropy() if name == "cross_entropy" else kf.losses.Margin()
+    asked = config["solver"] in kf.solvers.BY_NAME and config["loss"] == "cross_entropy"  # the trainers keep theirs
+    loss = kf.losses.CrossEntropy() if asked or config["solver"] in CROSS_ENTROPY_TRAINERS else kf.losses.Margin()
     jit_compile = config["jit_compile"] and config["solver"] in kf.solvers.BY_NAME
     model.compile(optimizer=optimizer(config), loss=loss, metrics=["accuracy"], jit_compile=jit_compile)
     return model
