@@ -4,6 +4,8 @@
     python examples/shakespeare_rnn.py --train_windows=0 --epochs=2     # every window
     python examples/shakespeare_rnn.py --per_step       # a prediction after every character
     python examples/shakespeare_rnn.py --adam_epochs=20 # and the same network trained by Adam
+    python examples/shakespeare_rnn.py --per_step --train_windows=0 --solver=alternating_projections \
+        --sweeps=50 --linear_kernel_scale=100 --epochs=19   # the most accurate setting measured
 
 Embedding -> SimpleRNN(activation="relu") over the window -> Dense(65): from
 `window` characters, predict the next one. With --per_step the recurrent layer returns
