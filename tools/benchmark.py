@@ -247,9 +247,10 @@ def optimizer(config):
 def compiled(config, model):
     """`model` wrapped and compiled with `config`'s solver or trainer and its loss."""
     model = kf.wrap(model)
-    asked = config["solver"] in kf.solvers.BY_NAME and config["loss"] == "cross_entropy"  # the trainers keep theirs
+    projection = config["solver"] in kf.solvers.BY_NAME
+    asked = projection and config["loss"] == "cross_entropy"  # the closed-form trainers keep theirs
     loss = kf.losses.CrossEntropy() if asked or config["solver"] in CROSS_ENTROPY_TRAINERS else kf.losses.Margin()
-    jit_compile = config["jit_compile"] and config["solver"] in kf.solvers.BY_NAME
+    jit_compile = config["jit_compile"] and projection
     model.compile(optimizer=optimizer(config), loss=loss, metrics=["accuracy"], jit_compile=jit_compile)
     return model
 
