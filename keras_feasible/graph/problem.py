@@ -36,7 +36,7 @@ class LocalConsensus:
             if name in problem.graph.constraints:
                 value = problem.graph.constraints[name].project(value, problem.labels[name], problem.weights.get(name))
             if restrict and problem.graph.variables[name].values is not None:
-                value = problem.graph.variables[name].values.project(value)
+                value = problem.graph.variables[name].values.within_sweeps(value)
             values[name] = value
         return values
 
@@ -288,7 +288,7 @@ class FeasibilityProblem(SolvedBySweeps):
         one times its scale (`ConstraintGraph.weights`)."""
         values = dict(values)
         for name, latent in self.latent.items():
-            values[name] = latent + values[name] - self.values[name]
+            values[name] = self.graph.variables[name].values.bound_latent(latent + values[name] - self.values[name])
         return self.graph.weights(values)
 
     def change(self, new, old):

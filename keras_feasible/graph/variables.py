@@ -16,8 +16,9 @@ class Variable:
 
     A parameter may be restricted to a `FiniteSet` of `values` (binary or quantized weights):
     within the sweeps its consensus is then the nearest allowed value to the mean of its
-    copies, the exact projection onto "copies equal and allowed"; between batches it keeps
-    a real latent value (`FeasibilityProblem.parameters`).
+    copies, the exact projection onto "copies equal and allowed" (a straight-through set
+    leaves it real until the next batch); between batches it keeps a real latent value
+    (`FeasibilityProblem.parameters`).
 
     A parameter with a `scale` other than 1 enters the problem as its weight divided by
     `scale`, and the operations reading it weigh it by `scale`: the same network, in a metric

@@ -24,3 +24,4 @@ from keras_feasible.projections.piecewise_linear import PiecewiseLinear
 from keras_feasible.projections.pooling import Max, Min
 from keras_feasible.projections.sets import FiniteSet
 from keras_feasible.projections.smooth import Smooth
+from keras_feasible.projections.straight_through import StraightThrough, ramps
