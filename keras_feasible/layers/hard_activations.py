@@ -8,19 +8,38 @@ from keras_feasible import projections
 
 
 class HardActivation(keras.layers.Layer):
-    """A piecewise-constant activation applied entry by entry; `primitive` is the
-    `keras_feasible.projections.PiecewiseConstant` that both computes it and, under
-    projection training, projects onto its graph. Subclasses make it in `_make_primitive()`,
-    called when the layer is built (its settings may depend on the input shape)."""
+    """A piecewise-constant activation applied entry by entry; `primitive` computes it and,
+    under projection training, projects onto its graph. Subclasses make the
+    `keras_feasible.projections.PiecewiseConstant` in `_make_primitive()`, called when the
+    layer is built (its settings may depend on the input shape).
+
+    With `straight_through=True` the layer computes the same staircase, and projection
+    training projects onto the graph of its straight-through surrogate instead
+    (`keras_feasible.projections.StraightThrough`): slope-one ramps across its jumps, through
+    which the labels' pull reaches the layers below as the straight-through estimator's
+    gradient does.
+
+    Args:
+        straight_through: project through the surrogate (default False: onto the staircase).
+        **kwargs: as for any Keras layer.
+    """
+
+    def __init__(self, straight_through=False, **kwargs):
+        super().__init__(**kwargs)
+        self.straight_through = bool(straight_through)
 
     def build(self, input_shape):
-        self.primitive = self._make_primitive()
+        staircase = self._make_primitive()
+        self.primitive = projections.StraightThrough(staircase) if self.straight_through else staircase
 
     def _make_primitive(self):
         raise NotImplementedError
 
     def call(self, inputs):
         return self.primitive.forward(inputs)
+
+    def get_config(self):
+        return {**super().get_config(), "straight_through": self.straight_through}
 
     def compute_output_shape(self, input_shape):
         return input_shape
@@ -33,7 +52,7 @@ class Quantize(HardActivation):
     Args:
         levels: the number of output values, at least 2.
         scale: the largest output value, positive.
-        **kwargs: as for any Keras layer.
+        **kwargs: `straight_through` (see `HardActivation`) and any Keras layer's.
 
     Raises:
         ValueError: `levels` below 2 or `scale` not positive.
@@ -70,7 +89,7 @@ class ScaledThreshold(HardActivation):
     Args:
         scale: the upper level, positive; None (the default) for `1 / sqrt(units)`, set
             when the layer is built.
-        **kwargs: as for any Keras layer.
+        **kwargs: `straight_through` (see `HardActivation`) and any Keras layer's.
 
     Raises:
         ValueError: `scale` not positive.

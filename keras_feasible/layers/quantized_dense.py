@@ -29,6 +29,15 @@ class QuantizedDense(keras.layers.Dense):
     their binary value). With an odd number of levels, whose middle value is 0, so small a
     latent kernel would round to zeros: it starts as Dense's does, Glorot uniform.
 
+    With `straight_through=True` the kernel is real within each batch's sweeps, as the
+    straight-through estimator's latent weights are real under its gradient steps: the
+    sweeps move it as they would a Dense kernel, the latent kernel takes the whole move,
+    kept within `[-scale, scale]` as BinaryConnect clips its latent weights, and it is
+    rounded only when the next batch is bound. The latent kernel then starts at Glorot
+    uniform, as binarized-network libraries start theirs: a batch's move is a real kernel's,
+    and from a thousandth of `scale` a single batch would flip most weights. Pair it with
+    hard activations made with `straight_through=True`.
+
     Args:
         units: as for `Dense`.
         levels: the number of allowed kernel values, at least 2.
@@ -36,29 +45,32 @@ class QuantizedDense(keras.layers.Dense):
             uniform, `sqrt(2 / (inputs + units))`.
         kernel_initializer: the latent kernel's initializer; default (see above) uniform with
             standard deviation `LATENT_FRACTION * scale` for an even number of `levels`,
-            Glorot uniform for an odd one.
+            Glorot uniform for an odd one or with `straight_through`.
+        straight_through: leave the kernel real within the sweeps (see above).
         **kwargs: `Dense`'s other arguments.
 
     Example:
 
     >>> layer = kf.layers.QuantizedDense(128, levels=2, activation="relu")
+    >>> binary = kf.layers.QuantizedDense(256, straight_through=True)  # beside kf.layers.Sign(straight_through=True)
     """
 
-    def __init__(self, units, levels=2, scale=None, kernel_initializer=None, **kwargs):
+    def __init__(self, units, levels=2, scale=None, kernel_initializer=None, straight_through=False, **kwargs):
         super().__init__(units, kernel_initializer=kernel_initializer, **kwargs)
         self.levels = int(levels)
         self.scale = None if scale is None else float(scale)
+        self.straight_through = bool(straight_through)
 
     def build(self, input_shape):
         if self.scale is None:
             self.scale = math.sqrt(2.0 / (int(input_shape[-1]) + self.units))
-        if self.kernel_initializer is None and self.levels % 2:
+        if self.kernel_initializer is None and (self.levels % 2 or self.straight_through):
             self.kernel_initializer = keras.initializers.GlorotUniform()
         elif self.kernel_initializer is None:
             bound = math.sqrt(3.0) * LATENT_FRACTION * self.scale
             self.kernel_initializer = keras.initializers.RandomUniform(-bound, bound)
         super().build(input_shape)
-        self.kernel_values = FiniteSet.evenly_spaced(self.levels, self.scale)
+        self.kernel_values = FiniteSet.evenly_spaced(self.levels, self.scale, self.straight_through)
 
     def computed_kernel(self):
         """The kernel the layer computes with: the latent kernel rounded to the allowed values."""
@@ -71,4 +83,5 @@ class QuantizedDense(keras.layers.Dense):
         return self.activation(x) if self.activation is not None else x
 
     def get_config(self):
-        return {**super().get_config(), "levels": self.levels, "scale": self.scale}
+        config = {**super().get_config(), "levels": self.levels, "scale": self.scale}
+        return {**config, "straight_through": self.straight_through}

@@ -206,6 +206,13 @@ HARD_FUNCTIONS = {
     "sign_default": (kf.layers.Sign(), np.where(X >= 0, DEFAULT_SCALE, -DEFAULT_SCALE)),
     "sign_scaled": (kf.layers.Sign(scale=0.1), np.where(X >= 0, np.float32(0.1), np.float32(-0.1))),
     "quantize": (kf.layers.Quantize(levels=5, scale=2.0), np.clip(np.floor(X + 0.5), -2.0, 2.0)),  # ties go up
+    # Straight-through layers compute the same; only their projection differs.
+    "step_straight_through": (kf.layers.Step(scale=1.0, straight_through=True), (X >= 0).astype(np.float32)),
+    "sign_straight_through": (kf.layers.Sign(straight_through=True), np.where(X >= 0, DEFAULT_SCALE, -DEFAULT_SCALE)),
+    "quantize_straight_through": (
+        kf.layers.Quantize(levels=5, scale=2.0, straight_through=True),
+        np.clip(np.floor(X + 0.5), -2.0, 2.0),
+    ),
 }
 
 
@@ -235,6 +242,41 @@ def test_a_binary_kernel_starts_with_random_signs_a_small_move_from_flipping():
     # An odd number of levels rounds small latents to 0: that kernel starts as Dense's does.
     np.testing.assert_allclose(np.std(ternary.kernel.numpy()), ternary.scale, rtol=0.05)
     assert np.mean(ternary.kernel_values.project(ternary.kernel).numpy() == 0) < 0.5
+
+
+def test_a_straight_through_binary_kernel_starts_glorot_sized_and_keeps_its_settings():
+    layer = kf.layers.QuantizedDense(64, levels=2, straight_through=True)
+    layer.build((None, 200))
+    np.testing.assert_allclose(np.std(layer.kernel.numpy()), layer.scale, rtol=0.05)
+    assert layer.kernel_values.straight_through
+    for hard_layer in (layer, kf.layers.Sign(straight_through=True), kf.layers.Quantize(3, straight_through=True)):
+        assert type(hard_layer).from_config(hard_layer.get_config()).straight_through
+
+
+def straight_through_hard():
+    return keras.Sequential(
+        [
+            keras.Input((6,)),
+            kf.layers.QuantizedDense(5, levels=2, straight_through=True),
+            kf.layers.Sign(scale=0.5, straight_through=True),
+            keras.layers.Dense(4),
+            kf.layers.Step(straight_through=True),
+            keras.layers.Dense(2),
+        ]
+    )
+
+
+def test_straight_through_layers_compute_their_staircase_and_are_swept_through_their_surrogate(rng):
+    model = compiled(straight_through_hard)
+    x = inputs_for(model, rng)
+    problem = problem_of(model, x, rng)
+    output = next(iter(model.plan.graph.constraints))
+    np.testing.assert_allclose(problem.values[output], model(x), rtol=1e-5, atol=1e-6)
+    primitives = [getattr(node, "primitive", None) for node in model.plan.graph.nodes]
+    surrogates = [p for p in primitives if isinstance(p, projections.StraightThrough)]
+    assert [type(p.staircase) for p in surrogates] == [projections.Sign, projections.Step]
+    (restricted,) = [v for v in model.plan.graph.variables.values() if v.values is not None]
+    assert restricted.values.straight_through
 
 
 def test_hard_layers_survive_save_load_and_strip(tmp_path, rng):

@@ -123,3 +123,32 @@ def test_quantized_weights_stay_on_their_values_while_they_learn(digits):
     # kernel 0.11% and 56.3%, and without a latent kernel none flipped.
     assert np.mean(kernel != initial) > 0.05
     assert accuracy(model, x_test, y_test) > 0.7
+
+
+def binarized_mlp(straight_through):
+    """784-64-64-10: binary `QuantizedDense` hidden layers with `Sign`, a real output layer."""
+    keras.utils.set_random_seed(0)
+    layers = [keras.Input((784,))]
+    for _ in range(2):
+        layers += [
+            kf.layers.QuantizedDense(64, levels=2, straight_through=straight_through),
+            kf.layers.Sign(straight_through=straight_through),
+        ]
+    return keras.Sequential(layers + [keras.layers.Dense(10)])
+
+
+def test_straight_through_surrogates_carry_the_labels_pull_through_binary_layers(digits):
+    (x, y), (x_test, y_test) = digits
+    x, x_test = x.reshape(-1, 784), x_test.reshape(-1, 784)
+    accuracies, flipped = {}, {}
+    for straight_through in (False, True):
+        mlp = binarized_mlp(straight_through)
+        binary = [layer for layer in mlp.layers if isinstance(layer, kf.layers.QuantizedDense)]
+        initial = [layer.computed_kernel().numpy() for layer in binary]
+        model = fit_by_projection(mlp, x, y, sweeps=50, jit_compile=True)
+        accuracies[straight_through] = accuracy(model, x_test, y_test)
+        flipped[straight_through] = [np.mean(layer.computed_kernel().numpy() != k) for layer, k in zip(binary, initial)]
+    # Measured: 36.2% without the surrogates, 67.6% with them, flipping 3.2% and 15.3% of the
+    # binary weights of the first and second layer.
+    assert min(flipped[True]) > 0.01, flipped
+    assert accuracies[True] > accuracies[False] + 0.15, accuracies
