@@ -9,6 +9,7 @@
     python tools/benchmark.py --model=deep_mlp --solvers=douglas_rachford --epochs=5 --curve
     python tools/benchmark.py --solvers=douglas_rachford --relaxation=1.0 --restart_every=10
     python tools/benchmark.py --model=binarized_mlp --solvers=alternating_projections --linear_kernel_scale=10
+    python tools/benchmark.py --model=binarized_mlp --solvers=douglas_rachford --straight_through --epochs=3
     python tools/benchmark.py --solvers=alternating_projections --loss=cross_entropy --linear_kernel_scale=10
 
 Trains the same Keras model on the same data with each solver or trainer (through
@@ -67,6 +68,12 @@ flags.DEFINE_enum(
     "784-256-256-10 (binary QuantizedDense hidden layers with Sign activations, a real output layer).",
 )
 flags.DEFINE_float("hard_scale", None, "Scale of the hard models' Step/Sign layers (default: the layers' own).")
+flags.DEFINE_boolean(
+    "straight_through",
+    False,
+    "Hard models: projection trains through straight-through surrogates (their Step/Sign and QuantizedDense "
+    "layers made with straight_through=True); the STE's row is unchanged.",
+)
 flags.DEFINE_boolean(
     "ste_glorot_latents",
     True,
@@ -142,7 +149,7 @@ def model_of(config, input_shape):
     as binarized-network libraries start them (Larq's `QuantDense`), rather than from
     `QuantizedDense`'s default, which suits projection (docs/benchmarks.md)."""
     if config["solver"] != STE:
-        return build_model(config["model"], input_shape, config["hard_scale"])
+        return build_model(config["model"], input_shape, config["hard_scale"], None, config["straight_through"])
     latents = "glorot_uniform" if config["ste_glorot_latents"] else None
     return straight_through(build_model(config["model"], input_shape, config["hard_scale"], latents))
 
@@ -376,6 +383,7 @@ def main(argv):
         f"{f'linear kernels scaled by {FLAGS.linear_kernel_scale:g}, ' if FLAGS.linear_kernel_scale else ''}"
         f"{f'{FLAGS.loss} loss, ' if FLAGS.loss else ''}"
         f"{'norms balanced before each batch, ' if FLAGS.balance_norms else ''}"
+        f"{'straight-through surrogates, ' if FLAGS.straight_through else ''}"
         f"{f'restarted every {FLAGS.restart_every} sweeps, ' if FLAGS.restart_every else ''}"
         f"XLA {'on' if FLAGS.jit_compile else 'off'} for the solvers\n"
     )
@@ -392,6 +400,7 @@ def main(argv):
             "dataset": FLAGS.dataset,
             "model": FLAGS.model,
             "hard_scale": FLAGS.hard_scale,
+            "straight_through": FLAGS.straight_through,
             "ste_glorot_latents": FLAGS.ste_glorot_latents,
             "balance_norms": FLAGS.balance_norms,
             "restart_every": FLAGS.restart_every,

@@ -30,7 +30,7 @@ def relu_chain(inputs, depth, units=128):
     return hidden[1:]
 
 
-def build_model(name, input_shape, hard_scale=None, latent_initializer=None):
+def build_model(name, input_shape, hard_scale=None, latent_initializer=None, straight_through=False):
     """The benchmark's model `name`, with 10 logits.
 
     Args:
@@ -41,10 +41,12 @@ def build_model(name, input_shape, hard_scale=None, latent_initializer=None):
         hard_scale: Scale of the hard models' `Step`/`Sign` layers (None: the layers' own).
         latent_initializer: The binarized MLP's latent kernel initializer (None:
             `QuantizedDense`'s own).
+        straight_through: The hard models' `Step`/`Sign` and `QuantizedDense` layers made with
+            `straight_through=True` (projection trains through their surrogates).
     """
     inputs = keras.Input(input_shape)
     if name in HARD_MODELS:
-        return hard_model(name, inputs, hard_scale, latent_initializer)
+        return hard_model(name, inputs, hard_scale, latent_initializer, straight_through)
     if name == "softmax":
         return keras.Model(inputs, keras.layers.Dense(10)(inputs))
     if name == "mlp32":
@@ -58,14 +60,16 @@ def build_model(name, input_shape, hard_scale=None, latent_initializer=None):
     return keras.Model(inputs, keras.layers.Dense(10)(top))
 
 
-def hard_model(name, inputs, scale, latent_initializer=None):
+def hard_model(name, inputs, scale, latent_initializer=None, straight_through=False):
     """784-128-128-10 with `Step` or `Sign` thresholds, or the 784-256-256-10 binarized MLP."""
     threshold = kf.layers.Step if name == "step_mlp" else kf.layers.Sign
     h = inputs
     for _ in range(2):
         if name == "binarized_mlp":
-            h = kf.layers.QuantizedDense(256, levels=2, kernel_initializer=latent_initializer)(h)
+            h = kf.layers.QuantizedDense(
+                256, levels=2, kernel_initializer=latent_initializer, straight_through=straight_through
+            )(h)
         else:
             h = keras.layers.Dense(128)(h)
-        h = threshold(scale=scale)(h)
+        h = threshold(scale=scale, straight_through=straight_through)(h)
     return keras.Model(inputs, keras.layers.Dense(10)(h))

@@ -1,12 +1,14 @@
 """How a binary kernel's initial latent size decides whether projection training flips it.
 
     python tools/latent_flips.py --fractions=1,0.01,0.003,0.001,0.0003,0.0001
+    python tools/latent_flips.py --fractions=0.001 --solver=alternating_projections \
+        --linear_kernel_scale=10 --train_samples=8000 --epochs=3
 
 Builds the benchmark's binarized MLP (784-256-256-10: `QuantizedDense(levels=2)` hidden
 layers with `Sign` activations, a real Dense output layer) from seed 0 with Glorot uniform
 latent kernels, multiplies each latent kernel by a fraction (the signs, so the rounded
-kernels, stay the same), and trains it by Douglas-Rachford on the first `--train_samples`
-bundled images in batches of 256. For each fraction it prints the test accuracy and, for
+kernels, stay the same), and trains it by `--solver` (Douglas-Rachford by default) on the
+first `--train_samples` bundled images in batches of 256. For each fraction it prints the test accuracy and, for
 each binary layer, the share of its weights that flipped in the first batch and over the
 whole run, and the median latent move of the first batch over the layer's `scale`.
 `QuantizedDense` starts its latent kernel at the fraction this chose.
@@ -23,7 +25,9 @@ from keras_feasible.datasets import mnist
 flags.DEFINE_list("fractions", ["1", "0.01", "0.003", "0.001", "0.0003", "0.0001"], "Latent kernel sizes to try.")
 flags.DEFINE_integer("train_samples", 2048, "Training images (the first of the bundled split).")
 flags.DEFINE_integer("epochs", 1, "Epochs.")
-flags.DEFINE_integer("sweeps", 50, "Douglas-Rachford's sweeps per batch.")
+flags.DEFINE_enum("solver", "douglas_rachford", ["douglas_rachford", "alternating_projections"], "The solver.")
+flags.DEFINE_integer("sweeps", 50, "The solver's sweeps per batch.")
+flags.DEFINE_float("linear_kernel_scale", 1.0, "The solver's `linear_kernel_scale` (the real output layer's).")
 flags.DEFINE_boolean("jit_compile", True, "Compile the updates with XLA (as fit does on one device).")
 FLAGS = flags.FLAGS
 
@@ -62,7 +66,8 @@ def main(_):
     (x, y), (x_test, y_test) = mnist.load_data()
     x, x_test = x.reshape(len(x), -1)[: FLAGS.train_samples], x_test.reshape(len(x_test), -1)
     y = y[: FLAGS.train_samples]
-    print(f"{FLAGS.train_samples} images, {FLAGS.epochs} epoch(s), Douglas-Rachford {FLAGS.sweeps} sweeps\n")
+    solver = f"{FLAGS.solver} {FLAGS.sweeps} sweeps, linear_kernel_scale {FLAGS.linear_kernel_scale:g}"
+    print(f"{FLAGS.train_samples} images, {FLAGS.epochs} epoch(s), {solver}\n")
     columns = ["latent / Glorot's", "test accuracy", "flipped in batch 1, layers 1 / 2", "flipped in all"]
     print("| " + " | ".join(columns + ["median move / scale"]) + " |")
     print("|---|---|---|---|---|")
@@ -72,7 +77,7 @@ def main(_):
         first_batch = FirstBatchMoves(binary)
         model = kf.wrap(model)
         model.compile(
-            optimizer=kf.DouglasRachford(sweeps=FLAGS.sweeps),
+            optimizer=kf.solvers.get(FLAGS.solver, sweeps=FLAGS.sweeps, linear_kernel_scale=FLAGS.linear_kernel_scale),
             loss=kf.losses.Margin(),
             metrics=["accuracy"],
             jit_compile="auto" if FLAGS.jit_compile else False,
