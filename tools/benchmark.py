@@ -9,7 +9,7 @@
     python tools/benchmark.py --model=deep_mlp --solvers=douglas_rachford --epochs=5 --curve
     python tools/benchmark.py --solvers=douglas_rachford --relaxation=1.0 --restart_every=10
     python tools/benchmark.py --model=binarized_mlp --solvers=alternating_projections --linear_kernel_scale=10
-    python tools/benchmark.py --model=binarized_mlp --solvers=douglas_rachford --straight_through --epochs=3
+    python tools/benchmark.py --model=binarized_mlp --solvers=douglas_rachford --straight_through --epochs=2
     python tools/benchmark.py --solvers=alternating_projections --loss=cross_entropy --linear_kernel_scale=10
 
 Trains the same Keras model on the same data with each solver or trainer (through
@@ -149,7 +149,9 @@ def model_of(config, input_shape):
     as binarized-network libraries start them (Larq's `QuantDense`), rather than from
     `QuantizedDense`'s default, which suits projection (docs/benchmarks.md)."""
     if config["solver"] != STE:
-        return build_model(config["model"], input_shape, config["hard_scale"], None, config["straight_through"])
+        return build_model(
+            config["model"], input_shape, config["hard_scale"], straight_through=config["straight_through"]
+        )
     latents = "glorot_uniform" if config["ste_glorot_latents"] else None
     return straight_through(build_model(config["model"], input_shape, config["hard_scale"], latents))
 
