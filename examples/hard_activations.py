@@ -13,7 +13,9 @@ each one's test accuracy and how much of its first-layer weights moved.
 
 The thresholds output +-1/sqrt(128) (Sign) or 0 / 1/sqrt(128) (Step), their default scale,
 so that hidden activations and the next layer's weight columns have comparable lengths and
-the projections move both (see `kf.layers.Sign`); `--scale` sets another.
+the projections move both (see `kf.layers.Sign`); `--scale` sets another. Projection
+trains through the thresholds' straight-through surrogates, their default;
+`--nostraight_through` projects onto the thresholds themselves.
 """
 
 import common
@@ -28,6 +30,9 @@ flags.DEFINE_enum("activation", "sign", ["sign", "step"], "Hidden activation (a 
 flags.DEFINE_float(
     "scale", None, "Upper level of the threshold (Sign: +-scale; Step: 0 or scale); default the layers' own."
 )
+flags.DEFINE_boolean(
+    "straight_through", True, "Project through the thresholds' straight-through surrogates (their default)."
+)
 flags.DEFINE_integer("adam_epochs", 20, "Passes over the training images with Adam.")
 flags.DEFINE_float("learning_rate", 1e-2, "Adam's learning rate.")
 flags.DEFINE_integer("train_images", None, "Use only the first N training images (for a quick run).")
@@ -40,7 +45,7 @@ ACTIVATIONS = {"step": kf.layers.Step, "sign": kf.layers.Sign}
 
 def build_model(activation):
     def threshold():
-        return ACTIVATIONS[activation](scale=FLAGS.scale)
+        return ACTIVATIONS[activation](scale=FLAGS.scale, straight_through=FLAGS.straight_through)
 
     return keras.Sequential(
         [

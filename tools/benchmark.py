@@ -9,7 +9,7 @@
     python tools/benchmark.py --model=deep_mlp --solvers=douglas_rachford --epochs=5 --curve
     python tools/benchmark.py --solvers=douglas_rachford --relaxation=1.0 --restart_every=10
     python tools/benchmark.py --model=binarized_mlp --solvers=alternating_projections --linear_kernel_scale=10
-    python tools/benchmark.py --model=binarized_mlp --solvers=douglas_rachford --straight_through --epochs=2
+    python tools/benchmark.py --model=binarized_mlp --solvers=douglas_rachford --epochs=2
     python tools/benchmark.py --solvers=alternating_projections --loss=cross_entropy --linear_kernel_scale=10
 
 Trains the same Keras model on the same data with each solver or trainer (through
@@ -70,15 +70,16 @@ flags.DEFINE_enum(
 flags.DEFINE_float("hard_scale", None, "Scale of the hard models' Step/Sign layers (default: the layers' own).")
 flags.DEFINE_boolean(
     "straight_through",
-    False,
-    "Hard models: projection trains through straight-through surrogates (their Step/Sign and QuantizedDense "
-    "layers made with straight_through=True); the STE's row is unchanged.",
+    True,
+    "Hard models: projection trains through straight-through surrogates (the hard layers' default); with "
+    "--nostraight_through their Step/Sign and QuantizedDense layers are made with straight_through=False. "
+    "The STE's row is unchanged.",
 )
 flags.DEFINE_boolean(
     "ste_glorot_latents",
     True,
     "Start the STE's binary kernels from Glorot-sized latent weights, as binarized-network libraries do "
-    "(else from QuantizedDense's default, a thousandth of that).",
+    "(else from the start QuantizedDense(straight_through=False) gives them, a thousandth of that).",
 )
 flags.DEFINE_boolean(
     "balance_norms",
@@ -147,13 +148,15 @@ def model_of(config, input_shape):
 
     With `ste_glorot_latents` the STE's binary kernels start from Glorot-sized latent weights,
     as binarized-network libraries start them (Larq's `QuantDense`), rather than from
-    `QuantizedDense`'s default, which suits projection (docs/benchmarks.md)."""
+    the small start of `QuantizedDense(straight_through=False)`, which suits projection
+    onto the rounded kernels (docs/benchmarks.md)."""
     if config["solver"] != STE:
         return build_model(
             config["model"], input_shape, config["hard_scale"], straight_through=config["straight_through"]
         )
     latents = "glorot_uniform" if config["ste_glorot_latents"] else None
-    return straight_through(build_model(config["model"], input_shape, config["hard_scale"], latents))
+    model = build_model(config["model"], input_shape, config["hard_scale"], latents, straight_through=False)
+    return straight_through(model)
 
 
 def baseline(model_name):
@@ -385,7 +388,7 @@ def main(argv):
         f"{f'linear kernels scaled by {FLAGS.linear_kernel_scale:g}, ' if FLAGS.linear_kernel_scale else ''}"
         f"{f'{FLAGS.loss} loss, ' if FLAGS.loss else ''}"
         f"{'norms balanced before each batch, ' if FLAGS.balance_norms else ''}"
-        f"{'straight-through surrogates, ' if FLAGS.straight_through else ''}"
+        f"{'' if FLAGS.straight_through else 'hard layers projected onto their staircases, '}"
         f"{f'restarted every {FLAGS.restart_every} sweeps, ' if FLAGS.restart_every else ''}"
         f"XLA {'on' if FLAGS.jit_compile else 'off'} for the solvers\n"
     )

@@ -30,7 +30,7 @@ def relu_chain(inputs, depth, units=128):
     return hidden[1:]
 
 
-def build_model(name, input_shape, hard_scale=None, latent_initializer=None, straight_through=False):
+def build_model(name, input_shape, hard_scale=None, latent_initializer=None, straight_through=True):
     """The benchmark's model `name`, with 10 logits.
 
     Args:
@@ -41,8 +41,8 @@ def build_model(name, input_shape, hard_scale=None, latent_initializer=None, str
         hard_scale: Scale of the hard models' `Step`/`Sign` layers (None: the layers' own).
         latent_initializer: The binarized MLP's latent kernel initializer (None:
             `QuantizedDense`'s own).
-        straight_through: The hard models' `Step`/`Sign` and `QuantizedDense` layers made with
-            `straight_through=True` (projection trains through their surrogates).
+        straight_through: The hard models' `Step`/`Sign` and `QuantizedDense` layers' setting
+            (True, their default: projection trains through their surrogates).
     """
     inputs = keras.Input(input_shape)
     if name in HARD_MODELS:
@@ -60,7 +60,7 @@ def build_model(name, input_shape, hard_scale=None, latent_initializer=None, str
     return keras.Model(inputs, keras.layers.Dense(10)(top))
 
 
-def hard_model(name, inputs, scale, latent_initializer=None, straight_through=False):
+def hard_model(name, inputs, scale, latent_initializer=None, straight_through=True):
     """784-128-128-10 with `Step` or `Sign` thresholds, or the 784-256-256-10 binarized MLP."""
     threshold = kf.layers.Step if name == "step_mlp" else kf.layers.Sign
     h = inputs

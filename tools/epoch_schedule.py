@@ -12,10 +12,9 @@ prints the test accuracy after each epoch.
 
 import keras
 from absl import app, flags
-from benchmark_models import HARD_MODELS, build_model  # tools/, beside this script
+from benchmark_models import HARD_MODELS, build_model, load  # tools/, beside this script
 
 import keras_feasible as kf
-from keras_feasible.datasets import mnist
 
 flags.DEFINE_enum("model", "binarized_mlp", sorted(HARD_MODELS), "The hard model.")
 flags.DEFINE_list("schedule", ["50:0.5", "50:0.5", "50:0.5"], "Per epoch, sweeps:relaxation[:damping].")
@@ -47,7 +46,7 @@ def epoch_settings(entry):
 
 def main(_):
     schedule = [epoch_settings(entry) for entry in FLAGS.schedule]
-    (x, y), (x_test, y_test) = mnist.load_data()
+    (x, y), (x_test, y_test) = load("mnist")
     x, x_test = x.reshape(len(x), -1)[: FLAGS.train_samples], x_test.reshape(len(x_test), -1)
     y = y[: FLAGS.train_samples]
     keras.utils.set_random_seed(FLAGS.seed)

@@ -34,7 +34,7 @@ FLAGS = flags.FLAGS
 
 def binarized_mlp(fraction):
     keras.utils.set_random_seed(0)
-    model = build_model("binarized_mlp", (784,), latent_initializer="glorot_uniform")
+    model = build_model("binarized_mlp", (784,), latent_initializer="glorot_uniform", straight_through=False)
     binary = [layer for layer in model.layers if isinstance(layer, kf.layers.QuantizedDense)]
     for layer in binary:
         layer.kernel.assign(layer.kernel * fraction)

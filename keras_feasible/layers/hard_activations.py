@@ -13,18 +13,21 @@ class HardActivation(keras.layers.Layer):
     `keras_feasible.projections.PiecewiseConstant` in `_make_primitive()`, called when the
     layer is built (its settings may depend on the input shape).
 
-    With `straight_through=True` the layer computes the same staircase, and projection
-    training projects onto the graph of its straight-through surrogate instead
+    The layer always computes the staircase. By default (`straight_through=True`)
+    projection training projects onto the graph of its straight-through surrogate
     (`keras_feasible.projections.StraightThrough`): slope-one ramps across its jumps, through
     which the labels' pull reaches the layers below as the straight-through estimator's
-    gradient does.
+    gradient does. With `straight_through=False` it projects onto the staircase itself, whose
+    nearest point moves the input only once the output is pulled past a midpoint, so small
+    pulls stop there.
 
     Args:
-        straight_through: project through the surrogate (default False: onto the staircase).
+        straight_through: project through the surrogate (True, the default) or onto the
+            staircase (False).
         **kwargs: as for any Keras layer.
     """
 
-    def __init__(self, straight_through=False, **kwargs):
+    def __init__(self, straight_through=True, **kwargs):
         super().__init__(**kwargs)
         self.straight_through = bool(straight_through)
 

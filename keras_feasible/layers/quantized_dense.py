@@ -16,46 +16,45 @@ class QuantizedDense(keras.layers.Dense):
     spaced on [-scale, scale] (levels=2: binary weights +-scale).
 
     The stored kernel is a real latent value; the layer always computes with its rounding,
-    so it is a quantized-weight layer in training and inference alike. Projection training
-    sweeps with the kernel restricted to the allowed values (one more constraint set) and
-    moves the latent kernel by what the sweeps ask for, so weights flip when the moves add
-    up. Gradient training cannot move it: rounding has zero gradient.
+    so it is a quantized-weight layer in training and inference alike. Gradient training
+    cannot move it: rounding has zero gradient.
 
-    By default the latent kernel starts as Glorot uniform shrunk a thousandfold: uniform with
-    standard deviation `LATENT_FRACTION * scale`. The rounded kernel has random signs, as
-    from Glorot's initialisation, but a weight flips once its moves add up to about that
-    fraction of `scale`. Started at Glorot's size, as large as `scale` itself, the moves of
-    whole epochs flip almost none (BinaryConnect's latent weights, too, start far below
-    their binary value). With an odd number of levels, whose middle value is 0, so small a
-    latent kernel would round to zeros: it starts as Dense's does, Glorot uniform.
-
-    With `straight_through=True` the kernel is real within each batch's sweeps, as the
-    straight-through estimator's latent weights are real under its gradient steps: the
+    By default (`straight_through=True`) the kernel is real within each batch's sweeps, as
+    the straight-through estimator's latent weights are real under its gradient steps: the
     sweeps move it as they would a Dense kernel, the latent kernel takes the whole move,
     kept within `[-scale, scale]` as BinaryConnect clips its latent weights, and it is
-    rounded only when the next batch is bound. The latent kernel then starts at Glorot
-    uniform, as binarized-network libraries start theirs: a batch's move is a real kernel's,
-    and from a thousandth of `scale` a single batch would flip most weights. Pair it with
-    hard activations made with `straight_through=True`.
+    rounded only when the next batch is bound. The latent kernel starts at Glorot uniform,
+    as binarized-network libraries start theirs. Pair it with hard activations trained
+    through their surrogates (their default too).
+
+    With `straight_through=False` the sweeps keep the kernel restricted to the allowed
+    values (one more constraint set) and move the latent kernel by what they ask for, so
+    weights flip when the moves add up. The latent kernel then starts as Glorot uniform
+    shrunk a thousandfold: uniform with standard deviation `LATENT_FRACTION * scale`, so
+    that a weight flips once its moves add up to about that fraction of `scale` (started at
+    Glorot's size, as large as `scale` itself, the moves of whole epochs flip almost none).
+    With an odd number of levels, whose middle value is 0, so small a latent kernel would
+    round to zeros: it starts as Dense's does, Glorot uniform.
 
     Args:
         units: as for `Dense`.
         levels: the number of allowed kernel values, at least 2.
         scale: the largest allowed value; default the standard deviation of Glorot
             uniform, `sqrt(2 / (inputs + units))`.
-        kernel_initializer: the latent kernel's initializer; default (see above) uniform with
-            standard deviation `LATENT_FRACTION * scale` for an even number of `levels`,
-            Glorot uniform for an odd one or with `straight_through`.
-        straight_through: leave the kernel real within the sweeps (see above).
+        kernel_initializer: the latent kernel's initializer; default (see above) Glorot
+            uniform, or with `straight_through=False` and an even number of `levels`
+            uniform with standard deviation `LATENT_FRACTION * scale`.
+        straight_through: leave the kernel real within the sweeps (True, the default) or
+            restrict it to the allowed values there (False; see above).
         **kwargs: `Dense`'s other arguments.
 
     Example:
 
     >>> layer = kf.layers.QuantizedDense(128, levels=2, activation="relu")
-    >>> binary = kf.layers.QuantizedDense(256, straight_through=True)  # beside kf.layers.Sign(straight_through=True)
+    >>> binary = kf.layers.QuantizedDense(256)  # beside kf.layers.Sign(), as in a binarized network
     """
 
-    def __init__(self, units, levels=2, scale=None, kernel_initializer=None, straight_through=False, **kwargs):
+    def __init__(self, units, levels=2, scale=None, kernel_initializer=None, straight_through=True, **kwargs):
         super().__init__(units, kernel_initializer=kernel_initializer, **kwargs)
         self.levels = int(levels)
         self.scale = None if scale is None else float(scale)

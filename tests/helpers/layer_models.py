@@ -56,19 +56,24 @@ def rnn():
     )
 
 
-def hard():
+def hard(straight_through=True):
+    """Every hard layer, swept through its straight-through surrogate (the default) or onto its staircase."""
     return keras.Sequential(
         [
             keras.Input((6,)),
             keras.layers.Dense(5),
-            kf.layers.Step(),
-            kf.layers.QuantizedDense(4, levels=3),
-            kf.layers.Sign(scale=0.5),
+            kf.layers.Step(straight_through=straight_through),
+            kf.layers.QuantizedDense(4, levels=3, straight_through=straight_through),
+            kf.layers.Sign(scale=0.5, straight_through=straight_through),
             keras.layers.Dense(4),
-            kf.layers.Quantize(levels=4, scale=1.0),
+            kf.layers.Quantize(levels=4, scale=1.0, straight_through=straight_through),
             keras.layers.Dense(2),
         ]
     )
+
+
+def hard_onto_staircases():
+    return hard(straight_through=False)
 
 
 def activations():
@@ -279,6 +284,7 @@ MODELS = {
     "cnn_1d": cnn_1d,
     "rnn": rnn,
     "hard": hard,
+    "hard_onto_staircases": hard_onto_staircases,
     "activations": activations,
     "sequences": sequences,
     "sigmoid_output": sigmoid_output,

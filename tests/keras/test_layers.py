@@ -70,8 +70,16 @@ def _two_of_each_kind(nodes):
             yield node
 
 
+def _projected_primitive(node):
+    """The primitive whose graph the node projects onto: a straight-through node's surrogate."""
+    primitive = getattr(node, "primitive", None)
+    return primitive.surrogate if isinstance(primitive, projections.StraightThrough) else primitive
+
+
 def _numpy_forward(node):
-    """The operation of one node on its argument rows joined in port order (no output)."""
+    """The operation whose graph one node projects onto, on its argument rows joined in port
+    order (no output)."""
+    primitive = _projected_primitive(node)
     if isinstance(node, AffineNode):  # x, mean, inverse_std
         return lambda args: (args[..., 0] - args[..., 1]) * args[..., 2]
     if isinstance(node, DotNode):
@@ -82,17 +90,17 @@ def _numpy_forward(node):
         return lambda args: np.maximum(args.sum(-1), 0.0)
     if isinstance(node, SumNode):  # through an activation primitive (checked against Keras above)
         return lambda args: np.asarray(node.activation.forward(tf.constant(args.sum(-1))))
-    if isinstance(node.primitive, (projections.PiecewiseLinear, projections.Smooth)):
-        return lambda args: np.asarray(node.primitive.forward(tf.constant(args[..., 0])))
+    if isinstance(primitive, (projections.PiecewiseLinear, projections.Smooth)):
+        return lambda args: np.asarray(primitive.forward(tf.constant(args[..., 0])))
     if isinstance(node, ProductNode):
         return lambda args: args[..., 0] * args[..., 1]
-    if isinstance(node.primitive, projections.Max):
+    if isinstance(primitive, projections.Max):
         return lambda args: args.max(-1)
-    if isinstance(node.primitive, projections.Min):
+    if isinstance(primitive, projections.Min):
         return lambda args: args.min(-1)
-    if isinstance(node.primitive, projections.Sum):  # an average
-        return lambda args: (args * np.array(node.primitive.coefficients)).sum(-1)
-    levels, thresholds = np.array(node.primitive.levels), np.array(node.primitive.thresholds)
+    if isinstance(primitive, projections.Sum):  # an average
+        return lambda args: (args * np.array(primitive.coefficients)).sum(-1)
+    levels, thresholds = np.array(primitive.levels), np.array(primitive.thresholds)
     return lambda args: levels[np.sum(args[..., :1] >= thresholds, -1)]
 
 
@@ -117,8 +125,9 @@ def _searched_distance(node, query_args, fixed, query_out, rng):
     the free (non-constant) arguments."""
     forward = _numpy_forward(node)
     scalar = (projections.PiecewiseConstant, projections.PiecewiseLinear, projections.Smooth)
-    if isinstance(node, UnaryNode) and isinstance(node.primitive, scalar):
-        breaks = getattr(node.primitive, "thresholds", getattr(node.primitive, "breaks", ()))
+    primitive = _projected_primitive(node)
+    if isinstance(node, UnaryNode) and isinstance(primitive, scalar):
+        breaks = getattr(primitive, "thresholds", getattr(primitive, "breaks", ()))
         return nearest.dense_scalar_search(
             lambda v: forward(v[:, None]), query_args[:, 0], query_out, breakpoints=breaks
         )
@@ -206,11 +215,14 @@ HARD_FUNCTIONS = {
     "sign_default": (kf.layers.Sign(), np.where(X >= 0, DEFAULT_SCALE, -DEFAULT_SCALE)),
     "sign_scaled": (kf.layers.Sign(scale=0.1), np.where(X >= 0, np.float32(0.1), np.float32(-0.1))),
     "quantize": (kf.layers.Quantize(levels=5, scale=2.0), np.clip(np.floor(X + 0.5), -2.0, 2.0)),  # ties go up
-    # Straight-through layers compute the same; only their projection differs.
-    "step_straight_through": (kf.layers.Step(scale=1.0, straight_through=True), (X >= 0).astype(np.float32)),
-    "sign_straight_through": (kf.layers.Sign(straight_through=True), np.where(X >= 0, DEFAULT_SCALE, -DEFAULT_SCALE)),
-    "quantize_straight_through": (
-        kf.layers.Quantize(levels=5, scale=2.0, straight_through=True),
+    # Layers swept onto their staircases compute the same; only their projection differs.
+    "step_onto_staircase": (kf.layers.Step(scale=1.0, straight_through=False), (X >= 0).astype(np.float32)),
+    "sign_onto_staircase": (
+        kf.layers.Sign(straight_through=False),
+        np.where(X >= 0, DEFAULT_SCALE, -DEFAULT_SCALE),
+    ),
+    "quantize_onto_staircase": (
+        kf.layers.Quantize(levels=5, scale=2.0, straight_through=False),
         np.clip(np.floor(X + 0.5), -2.0, 2.0),
     ),
 }
@@ -232,51 +244,46 @@ def test_quantized_dense_computes_with_its_rounded_kernel(rng):
     np.testing.assert_allclose(layer(x), y, rtol=1e-6)
 
 
-def test_a_binary_kernel_starts_with_random_signs_a_small_move_from_flipping():
-    binary, ternary = kf.layers.QuantizedDense(64, levels=2), kf.layers.QuantizedDense(64, levels=3)
+def test_a_binary_kernel_starts_glorot_sized_and_keeps_its_settings():
+    layer = kf.layers.QuantizedDense(64, levels=2)
+    layer.build((None, 200))
+    np.testing.assert_allclose(np.std(layer.kernel.numpy()), layer.scale, rtol=0.05)
+    assert layer.kernel_values.straight_through
+    for hard_layer in (layer, kf.layers.Sign(), kf.layers.Quantize(3)):
+        assert type(hard_layer).from_config(hard_layer.get_config()).straight_through
+        hard_layer.straight_through = False
+        assert not type(hard_layer).from_config(hard_layer.get_config()).straight_through
+
+
+def test_a_binary_kernel_rounded_within_the_sweeps_starts_with_random_signs_a_small_move_from_flipping():
+    binary = kf.layers.QuantizedDense(64, levels=2, straight_through=False)
+    ternary = kf.layers.QuantizedDense(64, levels=3, straight_through=False)
     for layer in (binary, ternary):
         layer.build((None, 200))
     latent = binary.kernel.numpy()
     assert 0.45 < np.mean(latent > 0) < 0.55
     np.testing.assert_allclose(np.std(latent), LATENT_FRACTION * binary.scale, rtol=0.05)
+    assert not binary.kernel_values.straight_through
     # An odd number of levels rounds small latents to 0: that kernel starts as Dense's does.
     np.testing.assert_allclose(np.std(ternary.kernel.numpy()), ternary.scale, rtol=0.05)
     assert np.mean(ternary.kernel_values.project(ternary.kernel).numpy() == 0) < 0.5
 
 
-def test_a_straight_through_binary_kernel_starts_glorot_sized_and_keeps_its_settings():
-    layer = kf.layers.QuantizedDense(64, levels=2, straight_through=True)
-    layer.build((None, 200))
-    np.testing.assert_allclose(np.std(layer.kernel.numpy()), layer.scale, rtol=0.05)
-    assert layer.kernel_values.straight_through
-    for hard_layer in (layer, kf.layers.Sign(straight_through=True), kf.layers.Quantize(3, straight_through=True)):
-        assert type(hard_layer).from_config(hard_layer.get_config()).straight_through
-
-
-def straight_through_hard():
-    return keras.Sequential(
-        [
-            keras.Input((6,)),
-            kf.layers.QuantizedDense(5, levels=2, straight_through=True),
-            kf.layers.Sign(scale=0.5, straight_through=True),
-            keras.layers.Dense(4),
-            kf.layers.Step(straight_through=True),
-            keras.layers.Dense(2),
-        ]
-    )
-
-
-def test_straight_through_layers_compute_their_staircase_and_are_swept_through_their_surrogate(rng):
-    model = compiled(straight_through_hard)
+@pytest.mark.parametrize("straight_through", [True, False])
+def test_hard_layers_compute_their_staircase_and_are_swept_through_their_surrogate_unless_asked_not_to(
+    straight_through, rng
+):
+    model = compiled(lambda: hard(straight_through))
     x = inputs_for(model, rng)
     problem = problem_of(model, x, rng)
     output = next(iter(model.plan.graph.constraints))
     np.testing.assert_allclose(problem.values[output], model(x), rtol=1e-5, atol=1e-6)
     primitives = [getattr(node, "primitive", None) for node in model.plan.graph.nodes]
     surrogates = [p for p in primitives if isinstance(p, projections.StraightThrough)]
-    assert [type(p.staircase) for p in surrogates] == [projections.Sign, projections.Step]
+    staircases = [projections.Step, projections.Sign, projections.Quantize] if straight_through else []
+    assert [type(p.staircase) for p in surrogates] == staircases
     (restricted,) = [v for v in model.plan.graph.variables.values() if v.values is not None]
-    assert restricted.values.straight_through
+    assert restricted.values.straight_through == straight_through
 
 
 def test_hard_layers_survive_save_load_and_strip(tmp_path, rng):

@@ -87,8 +87,9 @@ def dense_kernels(model):
 
 
 def test_hard_thresholds_stop_gradients_but_not_projections(digits):
-    """Every layer learns through the thresholds at their default scale (`Step` has the same
-    one); with scale=1.0 the first layer stayed exactly where it was."""
+    """Every layer learns through the thresholds at their default scale and setting (`Step`
+    has the same ones); projected onto their staircases at scale=1.0 the first layer stayed
+    exactly where it was."""
     (x, y), (x_test, y_test) = digits
     x, x_test = x.reshape(-1, 784), x_test.reshape(-1, 784)
     initial = dense_kernels(sign_mlp())
@@ -104,15 +105,16 @@ def test_hard_thresholds_stop_gradients_but_not_projections(digits):
     np.testing.assert_array_equal(dense_kernels(adam)[0], initial[0])  # no gradient reaches it
     moved = [np.mean(np.abs(kernel - before) > 1e-4) for kernel, before in zip(dense_kernels(projected_mlp), initial)]
     projection_accuracy, adam_accuracy = accuracy(projected, x_test, y_test), accuracy(adam, x_test, y_test)
-    assert min(moved) > 0.1, moved  # measured: 19% of the first layer's entries, over 99% of the others'
-    assert projection_accuracy > adam_accuracy + 0.03, (projection_accuracy, adam_accuracy)  # measured: 67.6%, 63.6%
+    assert min(moved) > 0.1, moved  # measured: 73% of the first layer's entries, over 99% of the others'
+    # Measured: 82.1% and 63.6% (onto the staircases instead: 67.6% for projection).
+    assert projection_accuracy > adam_accuracy + 0.1, (projection_accuracy, adam_accuracy)
 
 
-def test_quantized_weights_stay_on_their_values_while_they_learn(digits):
+def test_quantized_weights_rounded_within_the_sweeps_stay_on_their_values_while_they_learn(digits):
     (x, y), (x_test, y_test) = digits
     x, x_test = x.reshape(-1, 784), x_test.reshape(-1, 784)
     keras.utils.set_random_seed(0)
-    binary = kf.layers.QuantizedDense(32, levels=2, activation="relu")
+    binary = kf.layers.QuantizedDense(32, levels=2, activation="relu", straight_through=False)
     mlp = keras.Sequential([keras.Input((784,)), binary, keras.layers.Dense(10)])
     rounded = binary.kernel_values.project
     initial = rounded(binary.kernel).numpy()
@@ -120,7 +122,8 @@ def test_quantized_weights_stay_on_their_values_while_they_learn(digits):
     kernel = rounded(binary.kernel).numpy()
     np.testing.assert_array_equal(np.abs(kernel), np.float32(binary.scale))  # every entry +-scale
     # Measured: 17.6% of the weights flipped and 77.5% accuracy; from a Glorot-sized latent
-    # kernel 0.11% and 56.3%, and without a latent kernel none flipped.
+    # kernel 0.11% and 56.3%, and without a latent kernel none flipped. With the default
+    # straight-through sweeps (no Sign after it): 2.6% and 73.8%.
     assert np.mean(kernel != initial) > 0.05
     assert accuracy(model, x_test, y_test) > 0.7
 
