@@ -50,8 +50,8 @@ class QuantizedDense(keras.layers.Dense):
 
     Example:
 
-    >>> layer = kf.layers.QuantizedDense(128, levels=2, activation="relu")
     >>> binary = kf.layers.QuantizedDense(256)  # beside kf.layers.Sign(), as in a binarized network
+    >>> connect = kf.layers.QuantizedDense(128, activation="relu", straight_through=False)  # docs/layers.md
     """
 
     def __init__(self, units, levels=2, scale=None, kernel_initializer=None, straight_through=True, **kwargs):
