@@ -9,8 +9,8 @@ import tensorflow as tf
 from keras_feasible.projections.base import Primitive
 from keras_feasible.projections.scaling import UNSCALED_UP_TO, power_of_two_above
 
-# Where the activations below bend (most of their curvature): cuts every half unit.
-BENDS = tuple(np.linspace(-8.0, 8.0, 33).tolist())
+# Where the activations below bend (most of their curvature).
+BEND_REGION = (-8.0, 8.0)
 
 
 class Smooth(Primitive):
@@ -27,12 +27,15 @@ class Smooth(Primitive):
     stationary point of the piece, outside of which `phi` only grows (a decreasing piece is
     the increasing one of `-f` with target `-y0`), narrowed by `bisections` steps towards
     where `f` meets `y0`. Outside the region where `f` bends, `phi` is all but convex; so
-    each bracket is cut into `sub_brackets` equal parts, plus cuts at the `knots` spread
-    over that region. The `refined` lowest local minima of `phi` on the cuts are each
-    refined between their neighbouring cuts by a safeguarded Newton iteration on `phi'`
-    (bisecting when a step leaves them), and the point of least `phi` among the cuts and
-    refinements, over every piece, is the result. (`phi` of these activations has at
-    most three local minima.)
+    each bracket is searched on two grids: `sub_brackets` equal parts of the whole bracket,
+    and `bend_cuts` cuts spread evenly over its part within `bend_region` (over the whole
+    bracket when it misses that region). The `refined` lowest local minima of `phi` on the
+    fine grid and the `refined_coarse` lowest on the coarse one are each refined between
+    their neighbouring cuts by a safeguarded Newton iteration on `phi'` (bisecting when a
+    step leaves them), and the point of least `phi` among the cuts and refinements, over
+    every piece, is the result. (`phi` of these activations has at most three local
+    minima.) Every step is elementwise on the query's shape, with no sort or gather, so XLA
+    fuses it into a few loops.
 
     Args:
         name: the activation's name.
@@ -40,9 +43,11 @@ class Smooth(Primitive):
         breaks: increasing points between the pieces.
         directions: per piece, +1 where `f` increases and -1 where it decreases.
         lipschitz: a bound of `|f'|` on the whole line.
-        knots: cuts spread over the region where `f` bends (most of its curvature).
-        sub_brackets: the equal parts each piece's bracket is cut into besides.
-        refined: how many of the lowest local minima on the cuts are refined.
+        bend_region: the interval where `f` bends (most of its curvature).
+        bend_cuts: the cuts of the fine grid, over the bracket's part in `bend_region`.
+        sub_brackets: the equal parts of the coarse grid, over the whole bracket.
+        refined: how many of the fine grid's lowest local minima are refined.
+        refined_coarse: how many of the coarse grid's are.
         newton_steps: iterations of the safeguarded Newton solve refining each.
         bisections: steps of the bisection narrowing each bracket.
 
@@ -58,9 +63,11 @@ class Smooth(Primitive):
         breaks=(),
         directions=None,
         lipschitz=1.0,
-        knots=BENDS,
+        bend_region=BEND_REGION,
+        bend_cuts=33,
         sub_brackets=8,
         refined=3,
+        refined_coarse=2,
         newton_steps=12,
         bisections=24,
     ):
@@ -74,8 +81,10 @@ class Smooth(Primitive):
         self.sub_brackets = int(sub_brackets)
         self.newton_steps = int(newton_steps)
         self.bisections = int(bisections)
-        self.knots = tuple(float(k) for k in knots)
+        self.bend_region = tuple(float(b) for b in bend_region)
+        self.bend_cuts = int(bend_cuts)
         self.refined = int(refined)
+        self.refined_coarse = int(refined_coarse)
         edges = [-np.inf, *self.breaks, np.inf]
         self._pieces = list(zip(edges[:-1], edges[1:]))
 
@@ -84,45 +93,70 @@ class Smooth(Primitive):
 
     def project(self, x, y, weight=1.0):
         dtype = x.dtype
-        weight = tf.broadcast_to(tf.cast(weight, dtype), tf.shape(x))[..., None, None]
-        x0, y0 = x[..., None, None], y[..., None, None]
-        brackets = [
-            self._bracket(x0[..., 0, :], y0[..., 0, :], weight[..., 0, :], piece, direction)
-            for piece, direction in zip(self._pieces, self.directions)
-        ]
-        lows = tf.stack([low for low, _ in brackets], axis=-2)  # [..., pieces, 1]
-        highs = tf.stack([high for _, high in brackets], axis=-2)
-        # Cuts spread over each bracket, and the knots where f bends that fall inside it; the
-        # others are spread over the bracket too, between the first cuts.
-        fractions = tf.constant(np.linspace(0.0, 1.0, self.sub_brackets + 1), dtype)
-        knots = tf.constant(self.knots, dtype)
-        between = tf.constant((np.arange(len(self.knots)) + 0.5) / len(self.knots), dtype)
-        knots = tf.where((knots > lows) & (knots < highs), knots, lows + (highs - lows) * between)
-        grid = tf.sort(tf.concat([lows + (highs - lows) * fractions, knots], axis=-1), axis=-1)
+        weight = tf.broadcast_to(tf.cast(weight, dtype), tf.shape(x))
         # Differences are squared after division by a power of two (exact), so nothing overflows.
-        scale = power_of_two_above(tf.maximum(tf.abs(x), tf.abs(y)) / UNSCALED_UP_TO)[..., None, None]
-        cost = self._cost(grid, x0, y0, weight, scale)
-        # The grid's local minima, lowest first: each is refined between its two neighbours.
-        beyond = tf.fill(tf.shape(cost[..., :1]), tf.constant(np.inf, dtype))
-        padded = tf.concat([beyond, cost, beyond], axis=-1)
-        local = (cost <= padded[..., :-2]) & (cost <= padded[..., 2:])
-        lowest = tf.math.top_k(-tf.where(local, cost, np.inf), k=self.refined).indices
-        points = tf.gather(grid, lowest, batch_dims=len(x.shape) + 1)
-        # The neighbouring cuts, skipping repeats (knots clipped onto a bracket's end).
-        cuts, at = grid[..., None, :], points[..., None]
-        left = tf.reduce_max(tf.where(cuts < at, cuts, lows[..., None]), axis=-1)
-        right = tf.reduce_min(tf.where(cuts > at, cuts, highs[..., None]), axis=-1)
-        candidates = tf.concat([points, self._newton(left, right, x0, y0, weight)], axis=-1)
-        cost = self._cost(candidates, x0, y0, weight, scale)
-        flat = tf.reshape(candidates, tf.concat([tf.shape(x), [-1]], 0))
-        best = tf.argmin(tf.reshape(cost, tf.shape(flat)), axis=-1, output_type=tf.int32)
-        x_new = tf.gather(flat, best, batch_dims=len(x.shape))
-        return x_new, self.forward(x_new)
+        scale = power_of_two_above(tf.maximum(tf.abs(x), tf.abs(y)) / UNSCALED_UP_TO)
 
-    def _cost(self, candidates, x0, y0, weight, scale):
-        """phi at `candidates`, divided by `scale`^2."""
-        values = self.function(candidates)[0]
-        return weight * tf.square((candidates - x0) / scale) + tf.square((values - y0) / scale)
+        def cost(at):
+            return weight * tf.square((at - x) / scale) + tf.square((self.function(at)[0] - y) / scale)
+
+        best, least = x, tf.fill(tf.shape(x), tf.constant(np.inf, dtype))
+        for piece, direction in zip(self._pieces, self.directions):
+            low, high = self._bracket(x, y, weight, piece, direction)
+            # Two grids over the bracket: cuts spread over all of it, and finer ones over its
+            # part where f bends (all of it, when it misses that region).
+            start = tf.minimum(tf.maximum(tf.constant(self.bend_region[0], dtype), low), high)
+            end = tf.minimum(tf.maximum(tf.constant(self.bend_region[1], dtype), low), high)
+            misses = end <= start
+            start, end = tf.where(misses, low, start), tf.where(misses, high, end)
+            for first, last, cuts, count in (
+                (low, high, self.sub_brackets + 1, self.refined_coarse),
+                (start, end, self.bend_cuts, self.refined),
+            ):
+                for left, point, right in self._lowest_minima(first, last, cuts, count, low, high, cost):
+                    for candidate in (point, self._newton(left, right, x, y, weight)):
+                        candidate_cost = cost(candidate)
+                        better = candidate_cost < least
+                        best, least = tf.where(better, candidate, best), tf.where(better, candidate_cost, least)
+        return best, self.forward(best)
+
+    @staticmethod
+    def _lowest_minima(first, last, cuts, count, low, high, cost):
+        """The `count` lowest local minima of `cost` over `cuts` evenly spaced cuts from
+        `first` to `last` (repeated when there are fewer), each as (left neighbour, cut, right
+        neighbour); the bracket's ends `low` and `high` stand beyond the grid's ends.
+
+        One cut at a time, keeping the lowest minima in order: every operation is elementwise
+        on the points' own shape, so XLA fuses it without recomputing the bracket per cut."""
+        infinity = tf.fill(tf.shape(first), tf.constant(np.inf, first.dtype))
+        positions = [float(i) / (cuts - 1) for i in range(cuts)] if cuts > 1 else [0.0]
+        kept = [(infinity, first)] * count  # (cost, position) of the lowest minima so far
+
+        def cut(i):
+            return first + (last - first) * positions[i]
+
+        before, here = infinity, cost(cut(0))
+        for i in range(len(positions)):
+            after = cost(cut(i + 1)) if i + 1 < len(positions) else infinity
+            entry = tf.where((here <= before) & (here <= after), here, infinity)
+            position = tf.fill(tf.shape(first), tf.constant(positions[i], first.dtype))
+            for slot in range(count):  # insert, shifting the higher ones down
+                lower = entry < kept[slot][0]
+                kept[slot], (entry, position) = (
+                    (tf.where(lower, entry, kept[slot][0]), tf.where(lower, position, kept[slot][1])),
+                    (tf.where(lower, kept[slot][0], entry), tf.where(lower, kept[slot][1], position)),
+                )
+            before, here = here, after
+        step = 1.0 / max(cuts - 1, 1)
+        span = last - first
+        return [
+            (
+                tf.where(position > 0.0, first + span * (position - step), low),
+                first + span * position,
+                tf.where(position < 1.0, first + span * (position + step), high),
+            )
+            for _, position in kept
+        ]
 
     def _bracket(self, x0, y0, weight, piece, direction):
         """The part of the piece `(lo, hi)` that holds every stationary point of phi there; on
