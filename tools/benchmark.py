@@ -8,7 +8,8 @@
     python tools/benchmark.py --model=step_mlp --solvers=douglas_rachford --epochs=3
     python tools/benchmark.py --model=deep_mlp --solvers=douglas_rachford --epochs=5 --curve
     python tools/benchmark.py --solvers=douglas_rachford --relaxation=1.0 --restart_every=10
-    python tools/benchmark.py --model=binarized_mlp --solvers=alternating_projections --linear_kernel_scale=10
+    python tools/benchmark.py --model=binarized_mlp --solvers=alternating_projections --linear_kernel_scale=10 \
+        --nostraight_through
     python tools/benchmark.py --model=binarized_mlp --solvers=douglas_rachford --epochs=2
     python tools/benchmark.py --solvers=alternating_projections --loss=cross_entropy --linear_kernel_scale=10
 

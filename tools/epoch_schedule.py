@@ -3,11 +3,12 @@
     python tools/epoch_schedule.py --schedule=50:0.5,50:0.25,50:0.25
     python tools/epoch_schedule.py --schedule=50:0.5,50:0.5:0.3,50:0.5:0.3
 
-Builds one of the benchmark's hard models from `--seed` with `straight_through=True` and
-trains it on the bundled split in batches of 256 by Douglas-Rachford with the margin loss,
-one epoch per entry of `--schedule`: `sweeps:relaxation[:damping]`, where a damping below 1
-keeps only that share of each batch's move of the weights (latent kernels included). It
-prints the test accuracy after each epoch.
+Builds one of the benchmark's hard models from `--seed` (its hard layers at their default,
+`straight_through=True`) and trains it on the bundled split in batches of 256 by
+Douglas-Rachford with the margin loss, one epoch per entry of `--schedule`:
+`sweeps:relaxation[:damping]`, where a damping below 1 keeps only that share of each
+batch's move of the weights (latent kernels included). It prints the test accuracy
+after each epoch.
 """
 
 import keras
@@ -50,7 +51,7 @@ def main(_):
     x, x_test = x.reshape(len(x), -1)[: FLAGS.train_samples], x_test.reshape(len(x_test), -1)
     y = y[: FLAGS.train_samples]
     keras.utils.set_random_seed(FLAGS.seed)
-    model = kf.wrap(build_model(FLAGS.model, x.shape[1:], straight_through=True))
+    model = kf.wrap(build_model(FLAGS.model, x.shape[1:]))
     print(f"{FLAGS.model}, straight-through, seed {FLAGS.seed}, {len(x)} images\n")
     print("| epoch | sweeps | relaxation | damping | test accuracy |\n|---|---|---|---|---|")
     for epoch, (sweeps, relaxation, damping) in enumerate(schedule, 1):
