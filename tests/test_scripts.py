@@ -65,6 +65,15 @@ def test_inner_solves_tool_prints_both_tables():
     assert output.count("| MNIST-like layer |") == 1
 
 
+def test_activation_speed_tool_times_each_projection_with_and_without_xla():
+    output = run_script("tools/activation_speed.py", "--activations=tanh,leaky_relu", "--shape=4,3", "--repeats=1")
+    rows = re.findall(r"^\| (\w+) \| ([\d.]+) \| [\d.]+ \| ([\d.]+) \| [\d.]+ \|$", output, re.MULTILINE)
+    assert [row[0] for row in rows] == ["tanh", "leaky_relu"]
+    assert all(float(xla) > 0 and float(plain) > 0 for _, xla, plain in rows)
+    refused = run_script("tools/activation_speed.py", "--activations=relu", returncode=1, stream="stderr")
+    assert "Unknown activations ['relu']" in refused
+
+
 def test_quality_bar_tool_prints_a_row_per_seed_and_the_verdict():
     output = run_script(
         "tools/mnist_quality_bar.py", "--seeds=0", "--epochs=1", "--sweeps=1", "--train_images=512", "--nojit_compile"
