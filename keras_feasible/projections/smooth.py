@@ -123,14 +123,15 @@ class Smooth(Primitive):
     @staticmethod
     def _lowest_minima(first, last, cuts, count, low, high, cost):
         """The `count` lowest local minima of `cost` over `cuts` evenly spaced cuts from
-        `first` to `last` (repeated when there are fewer), each as (left neighbour, cut, right
-        neighbour); the bracket's ends `low` and `high` stand beyond the grid's ends.
+        `first` to `last` (the first cut stands in for missing ones), each as (left
+        neighbour, cut, right neighbour); the bracket's ends `low` and `high` stand beyond the
+        grid's ends.
 
         One cut at a time, keeping the lowest minima in order: every operation is elementwise
         on the points' own shape, so XLA fuses it without recomputing the bracket per cut."""
         infinity = tf.fill(tf.shape(first), tf.constant(np.inf, first.dtype))
         positions = [float(i) / (cuts - 1) for i in range(cuts)] if cuts > 1 else [0.0]
-        kept = [(infinity, first)] * count  # (cost, position) of the lowest minima so far
+        kept = [(infinity, tf.zeros_like(first))] * count  # (cost, position in [0, 1]), lowest first
 
         def cut(i):
             return first + (last - first) * positions[i]
