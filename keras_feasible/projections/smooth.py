@@ -113,9 +113,9 @@ class Smooth(Primitive):
                 (low, high, self.sub_brackets + 1, self.refined_coarse),
                 (start, end, self.bend_cuts, self.refined),
             ):
-                for left, point, right in self._lowest_minima(first, last, cuts, count, low, high, cost):
-                    for candidate in (point, self._newton(left, right, x, y, weight)):
-                        candidate_cost = cost(candidate)
+                for point_cost, left, point, right in self._lowest_minima(first, last, cuts, count, low, high, cost):
+                    refined = self._newton(left, right, x, y, weight)
+                    for candidate, candidate_cost in ((point, point_cost), (refined, cost(refined))):
                         better = candidate_cost < least
                         best, least = tf.where(better, candidate, best), tf.where(better, candidate_cost, least)
         return best, self.forward(best)
@@ -123,9 +123,9 @@ class Smooth(Primitive):
     @staticmethod
     def _lowest_minima(first, last, cuts, count, low, high, cost):
         """The `count` lowest local minima of `cost` over `cuts` evenly spaced cuts from
-        `first` to `last` (the first cut stands in for missing ones), each as (left
-        neighbour, cut, right neighbour); the bracket's ends `low` and `high` stand beyond the
-        grid's ends.
+        `first` to `last`, each as (its cost, left neighbour, cut, right neighbour); the
+        bracket's ends `low` and `high` stand beyond the grid's ends, and a missing minimum is
+        the first cut at an infinite cost.
 
         One cut at a time, keeping the lowest minima in order: every operation is elementwise
         on the points' own shape, so XLA fuses it without recomputing the bracket per cut."""
@@ -152,11 +152,12 @@ class Smooth(Primitive):
         span = last - first
         return [
             (
+                kept_cost,
                 tf.where(position > 0.0, first + span * (position - step), low),
                 first + span * position,
                 tf.where(position < 1.0, first + span * (position + step), high),
             )
-            for _, position in kept
+            for kept_cost, position in kept
         ]
 
     def _bracket(self, x0, y0, weight, piece, direction):
