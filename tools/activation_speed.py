@@ -1,14 +1,13 @@
 """How long one projection onto an activation's graph takes, with and without XLA.
 
     python tools/activation_speed.py
-    python tools/activation_speed.py --activations=tanh,relu --shape=256,128 --repeats=50
+    python tools/activation_speed.py --activations=tanh,leaky_relu --shape=256,128 --repeats=50
 
 For each activation Keras names whose graph has a projection primitive of its own (those
 `kf.wrap` supports as `activation=` strings, but for `relu` and `linear`, fused into the
-Dense layer's unit), times
-`project` on a random query of `--shape` (inputs of spread `--spread`, targets of spread 1)
-inside a `tf.function`, XLA-compiled and not: the median over `--repeats` calls after one
-that traces and compiles, whose seconds are printed beside.
+Dense layer's unit), times `project` on a random query of `--shape` (inputs of spread
+`--spread`, targets of spread 1) inside a `tf.function`, XLA-compiled and not: the median
+over `--repeats` calls after one that traces and compiles, whose seconds are printed beside.
 """
 
 import time
