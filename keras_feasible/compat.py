@@ -113,3 +113,16 @@ def in_multi_worker_mode(strategy):
     has no public test of it.
     """
     return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and strategy.extended._in_multi_worker_mode()
+
+
+def compiling_with_xla():
+    """Whether the graph being traced now will be compiled by XLA (`jit_compile=True`).
+
+    `tf.function(jit_compile=True)` traces its body inside an `XLAControlFlowContext`, and
+    `control_flow_util.GraphOrParentsInXlaContext` is how TensorFlow's own ops ask (it walks
+    out through nested functions and loop bodies); there is no public test. Eagerly, False.
+    """
+    from tensorflow.python.framework import ops
+    from tensorflow.python.ops import control_flow_util
+
+    return not tf.executing_eagerly() and control_flow_util.GraphOrParentsInXlaContext(ops.get_default_graph())

@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 from scipy.special import erfc, expit
 
-from keras_feasible import projections
+from keras_feasible import compat, projections
 from keras_feasible.projections import piecewise_linear, smooth
 from tests.helpers.checks import assert_close, assert_nearest, assert_nearest_on_graph, assert_on_graph_and_idempotent
 
@@ -98,8 +98,15 @@ def test_an_activation_projects_onto_its_graph_exactly_and_idempotently(case):
         assert_close(again[0], x, tol)
 
 
+@pytest.fixture(params=["stacked", "cut_by_cut"])
+def smooth_search(request, monkeypatch):
+    """A smooth activation searches its grid stacked along a new axis, except where XLA
+    compiles it, one cut at a time; each way is checked here, eagerly."""
+    monkeypatch.setattr(compat, "compiling_with_xla", lambda: request.param == "cut_by_cut")
+
+
 @pytest.mark.parametrize("case", CASES)
-def test_an_activation_projects_to_the_nearest_point_of_its_graph(case):
+def test_an_activation_projects_to_the_nearest_point_of_its_graph(case, smooth_search):
     name, x0, y0 = CASES[case]
     primitive, forward = ACTIVATIONS[name]
     for weight in WEIGHTS:

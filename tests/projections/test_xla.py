@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 from keras_feasible import projections
-from keras_feasible.projections import shapes
+from keras_feasible.projections import shapes, smooth
 from tests.helpers.checks import assert_close
 
 
@@ -22,6 +22,8 @@ CASES = {
     "quantize": lambda rng: (projections.Quantize(4, 1.5).project, _args(rng, (6, 2), (6, 2))),
     "sign": lambda rng: (projections.Sign().project, [tf.constant([-1.0, 0.0, 2.0]), tf.constant([1.0, -1.0, 0.2])]),
     "step": lambda rng: (projections.Step().project, [tf.constant([-1.0, 0.0, 2.0]), tf.constant([1.0, 0.0, 0.2])]),
+    # Searched one cut at a time under XLA, its grid stacked eagerly: the two ways agree.
+    "tanh": lambda rng: (smooth.TANH.project, _args(rng, (6, 5), (6, 5))),
     "margin": lambda rng: (projections.Margin().project, _args(rng, (5, 3)) + [tf.constant([0, 2, 1, 1, 0])]),
     "cross_entropy": lambda rng: (
         projections.CrossEntropy().project,
