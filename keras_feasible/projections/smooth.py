@@ -104,7 +104,7 @@ class Smooth(Primitive):
 
         # XLA fuses the search one cut at a time into a few loops, but recomputes the bracket
         # for every cut of a grid stacked along a new axis; without XLA every op is a kernel
-        # launch (and a node to trace), so there the stacked grid, with a tenth of the ops, wins.
+        # launch (and a node to trace), so there the stacked grid, a few ops per grid, wins.
         stacked = not compat.compiling_with_xla()
         lowest_minima = self._lowest_minima_stacked if stacked else self._lowest_minima
         minima = []
