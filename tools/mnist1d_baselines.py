@@ -13,9 +13,8 @@ channels (kernel 5 then 3, stride 2) and a linear read-out, all ReLU, trained by
 Douglas-Rachford (or `--solver`) with the margin loss through `model.fit`, and beside it the
 same model from the same initial weights trained by Keras `Adam()` with cross-entropy on
 the logits on the same batches, for as many epochs or `--adam_epochs` (`--nobaseline` leaves
-it out). Prints a
-Markdown table of test accuracy per model after the last epoch and at the best one, with
-seconds per projection epoch after the first.
+it out). Prints a Markdown table of test accuracy per model after the last epoch and at the
+best one, with seconds per projection epoch after the first.
 """
 
 import time
