@@ -10,6 +10,7 @@ import keras
 import tensorflow as tf
 from keras.src.models.functional import Functional
 from keras.src.utils import tracking
+from tensorflow.python.ops import control_flow_util
 
 
 def is_functional(model):
@@ -122,7 +123,5 @@ def compiling_with_xla():
     `control_flow_util.GraphOrParentsInXlaContext` is how TensorFlow's own ops ask (it walks
     out through nested functions and loop bodies); there is no public test. Eagerly, False.
     """
-    from tensorflow.python.framework import ops
-    from tensorflow.python.ops import control_flow_util
-
-    return not tf.executing_eagerly() and control_flow_util.GraphOrParentsInXlaContext(ops.get_default_graph())
+    graph = tf.compat.v1.get_default_graph()
+    return not tf.executing_eagerly() and control_flow_util.GraphOrParentsInXlaContext(graph)
