@@ -136,7 +136,7 @@ def test_mnist1d_tool_prints_both_models_next_to_adam_and_the_published_baseline
     assert re.search(r"mlp: Adam's test accuracy per epoch \[\d+\.\d, \d+\.\d\]", output)
 
 
-def test_mnist1d_tool_trains_with_the_solver_it_is_given():
+def test_mnist1d_tool_trains_with_the_solver_and_penalty_it_is_given():
     pytest.importorskip("mnist1d")
     output = run_script(
         "tools/mnist1d_baselines.py",
@@ -144,9 +144,10 @@ def test_mnist1d_tool_trains_with_the_solver_it_is_given():
         "--solver=alternating_projections",
         "--epochs=1",
         "--sweeps=2",
+        "--l2=1e-3",
         "--nobaseline",
     )
-    assert "AlternatingProjections(sweeps=2)" in output
+    assert "AlternatingProjections(sweeps=2), batch 256, L2 0.001 on every kernel" in output
     assert re.search(r"\| CNN \| \d+\.\d% \| .* \| not run \| not run \| 94% \|", output)
     assert "| MLP |" not in output
 
