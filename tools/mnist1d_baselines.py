@@ -58,20 +58,20 @@ def mlp():
     )
 
 
+def halving_conv(kernel_size):
+    return keras.layers.Conv1D(
+        25, kernel_size, strides=2, padding="same", activation="relu", kernel_regularizer=kernel_regularizer()
+    )
+
+
 def cnn():
     return keras.Sequential(
         [
             keras.Input((40,)),
             keras.layers.Reshape((40, 1)),
-            keras.layers.Conv1D(
-                25, 5, strides=2, padding="same", activation="relu", kernel_regularizer=kernel_regularizer()
-            ),
-            keras.layers.Conv1D(
-                25, 3, strides=2, padding="same", activation="relu", kernel_regularizer=kernel_regularizer()
-            ),
-            keras.layers.Conv1D(
-                25, 3, strides=2, padding="same", activation="relu", kernel_regularizer=kernel_regularizer()
-            ),
+            halving_conv(5),
+            halving_conv(3),
+            halving_conv(3),
             keras.layers.Flatten(),
             keras.layers.Dense(10, kernel_regularizer=kernel_regularizer()),
         ],
