@@ -3,7 +3,7 @@
     pip install 'keras_feasible[mnist1d]'
     python tools/mnist1d_baselines.py                    # MLP and CNN, 10 epochs each
     python tools/mnist1d_baselines.py --models=cnn --linear_kernel_scale=3
-    python tools/mnist1d_baselines.py --models=mlp --batch_size=1024 --l2=1e-3 --epochs=30
+    python tools/mnist1d_baselines.py --models=mlp --batch_size=1024 --l2=1e-3 --epochs=120
     python tools/mnist1d_baselines.py --solver=alternating_projections --linear_kernel_scale=10
 
 MNIST-1D (Greydanus 2020) is generated locally by the `mnist1d` package: 4,000 training
