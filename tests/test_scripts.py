@@ -207,7 +207,7 @@ def test_benchmark_tool_prints_a_row_per_solver_beside_adam():
 
 
 def test_benchmark_tool_restarts_douglas_rachford_every_k_sweeps_that_divide_its_sweeps_with_the_loss_asked():
-    flags = ("--train_samples=64", "--batch=32", "--timing_steps=1", "--solvers=douglas_rachford", "--nobaseline")
+    flags = ("--train_samples=64", "--batch=32", "--timing_steps=0", "--solvers=douglas_rachford", "--nobaseline")
     flags += ("--nojit_compile",)
     refused = run_script("tools/benchmark.py", *flags, "--sweeps=4", "--restart_every=3", returncode=1, stream="stderr")
     assert "restarts douglas_rachford alone, and must divide --sweeps" in refused
@@ -215,6 +215,7 @@ def test_benchmark_tool_restarts_douglas_rachford_every_k_sweeps_that_divide_its
     assert "restarted every 2 sweeps" in output and "cross_entropy loss" in output
     (row,) = [line.split("|")[1:-1] for line in output.splitlines() if line.startswith("| douglas_rachford")]
     assert 0.0 <= float(row[2].strip().rstrip("%")) <= 100.0
+    assert [cell.strip() for cell in row[8:]] == ["-", "-", "-"]  # --timing_steps=0: trained, not timed
 
 
 def test_benchmark_tool_compares_a_hard_model_with_the_straight_through_estimator():

@@ -33,7 +33,8 @@ resident memory is its own, and prints a Markdown table:
 * peak RSS: the process's peak resident memory during training (TensorFlow itself
   and the data included);
 * update ms: one batch's update on a fixed batch, timed apart from `fit` (all sweeps,
-  a closed-form trainer's train step, or one Adam step), median of `--timing_steps` calls;
+  a closed-form trainer's train step, or one Adam step), median of `--timing_steps` calls
+  (`--timing_steps=0` trains only: this column and the next two print -);
 * sweep ms: the marginal cost of a projection sweep, (update with all sweeps - update
   with one) / (sweeps - 1); with `--restart_every=K`, of K sweeps and their restart;
 * sweep / step: a sweep's cost over one Keras gradient step (Adam) on the same batch
@@ -118,7 +119,9 @@ flags.DEFINE_enum(
 flags.DEFINE_integer("batch", 256, "Samples per batch.")
 flags.DEFINE_integer("epochs", 1, "Epochs per run.")
 flags.DEFINE_integer("repeats", 1, "Runs per solver, with seeds 0, 1, ...")
-flags.DEFINE_integer("timing_steps", 20, "Calls timed for the update and gradient-step figures.")
+flags.DEFINE_integer(
+    "timing_steps", 20, "Calls timed for the update and gradient-step figures (0: training only, no timings)."
+)
 flags.DEFINE_integer("train_samples", None, "Train on the first N training samples only (a quick run).")
 flags.DEFINE_boolean("jit_compile", True, "Compile the projection updates with XLA (as fit does on one device).")
 flags.DEFINE_boolean(
@@ -188,6 +191,8 @@ def measure(config):
     result = {key: [run[key] for run in runs] for key in runs[0]}
     result["peak_rss"] = max(result["peak_rss"])  # training only: the timings below compile more
     result["epoch_samples"] = len(x)
+    if not config["timing_steps"]:
+        return result
 
     x_batch, y_batch = tf.constant(x[:batch]), tf.constant(y[:batch])
     keras.utils.set_random_seed(0)
@@ -356,6 +361,7 @@ def row(name, config, result):
     accuracies = 100 * np.array(result["accuracy"])
     spread = f" ({accuracies.min():.2f}-{accuracies.max():.2f})" if len(accuracies) > 1 else ""
     sweep = result.get("sweep_seconds")
+    update = result.get("update_seconds")
     target_seconds = statistics.median(result["target_seconds"])
     cells = [
         name,
@@ -366,7 +372,7 @@ def row(name, config, result):
         f"{epoch_samples * seconds_per_sample:.2f}",
         f"{1 / seconds_per_sample:,.0f}",
         f"{result['peak_rss'] / 2**30:.2f} GiB",
-        f"{1000 * result['update_seconds']:.2f}",
+        "-" if update is None else f"{1000 * update:.2f}",
         "-" if sweep is None else f"{1000 * sweep:.3f}",
         "-" if sweep is None else f"{sweep / result['step_seconds']:.2f}",
     ]
