@@ -328,10 +328,14 @@ def test_latent_flips_tool_shows_a_smaller_latent_kernel_flipping_more_weights()
 
 def test_epoch_schedule_tool_trains_each_epoch_with_its_settings_and_damping_zero_keeps_the_weights():
     output = run_script(
-        "tools/epoch_schedule.py", "--train_samples=512", "--schedule=10:0.5,10:0.25:0,10:0.5", "--nojit_compile"
+        "tools/epoch_schedule.py",
+        "--model=sign_mlp",  # real kernels instead of quantized ones: half the binarized MLP's time
+        "--train_samples=512",
+        "--schedule=10:0.5,10:0.25:0,10:0.5",
+        "--nojit_compile",
     )
     rows = re.findall(r"^\| (\d) \| (\d+) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+)% \|$", output, re.MULTILINE)
     assert [row[:4] for row in rows] == [("1", "10", "0.5", "1"), ("2", "10", "0.25", "0"), ("3", "10", "0.5", "1")]
     accuracies = [float(row[4]) for row in rows]
     assert accuracies[1] == accuracies[0]  # no share of the second epoch's moves: the same network
-    assert accuracies[2] != accuracies[1] and accuracies[2] > 15  # measured: 26.60% (chance: 10%)
+    assert accuracies[2] != accuracies[1] and accuracies[2] > 15  # measured: 28.85% (chance: 10%)
