@@ -181,6 +181,9 @@ class FeasibleModel(keras.Model):
             self._memory = self.plan.memory_estimate()
         return self._memory
 
+    # Written with explicit TensorFlow control flow, the step needs no AutoGraph conversion,
+    # which would re-parse every function the sweeps call and trace them more slowly.
+    @tf.autograph.experimental.do_not_convert
     def train_step(self, data):
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
         y_pred = self(x, training=False)

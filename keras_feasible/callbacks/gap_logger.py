@@ -98,7 +98,9 @@ class FeasibilityGapLogger(keras.callbacks.Callback):
                 "has no feasibility problem. Leave histogram_data out (its gaps and weights are still logged)."
             )
         self._tags = tags
-        self._operation_gaps = tf.function(self.model.operation_gaps) if self.histogram_data is not None else None
+        self._operation_gaps = None
+        if self.histogram_data is not None:
+            self._operation_gaps = tf.function(self.model.operation_gaps, autograph=False)
         self._writer = tf.summary.create_file_writer(os.path.join(self.log_dir, RUN))
 
     def on_train_batch_end(self, batch, logs=None):

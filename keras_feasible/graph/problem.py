@@ -63,6 +63,7 @@ class SolvedBySweeps:
         project = self.project_nodes if kind == "nodes" else self.project_consensus
         return lambda state: project(state, names)
 
+    @tf.autograph.experimental.do_not_convert  # explicit control flow: traced faster unconverted
     def solve(self, solver, every_residual=True):
         """One projection update: the solver's sweeps from the initial state, then the
         parameters read off at consensus of its estimate. Returns a `Solution`; its

@@ -95,7 +95,8 @@ def solve_across_replicas(problem, solver, every_residual=True, jit_compile=Fals
             solution = ReplicatedProblem(problems, devices, across_workers(strategy)).solve(solver, every_residual)
         elif jit_compile and all(tf.DeviceSpec.from_string(device).device_type == "CPU" for device in devices):
             replicated = ReplicatedProblem(problems, devices[:1] * len(problems))
-            solution = tf.function(lambda: replicated.solve(solver, every_residual), jit_compile=True)()
+            solve = tf.function(lambda: replicated.solve(solver, every_residual), jit_compile=True, autograph=False)
+            solution = solve()
         else:
             solution = ReplicatedProblem(problems, devices).solve(solver, every_residual)
         solutions = [
