@@ -2,6 +2,10 @@ import os
 import pathlib
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# pytest-xdist runs more workers than there are cores, and the scripts they start run beside
+# them: one thread per op keeps their thread pools from contending for the same cores.
+# Set in the environment, it reaches the scripts' processes too.
+os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
