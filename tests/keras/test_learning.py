@@ -91,7 +91,7 @@ def test_hard_thresholds_stop_gradients_but_not_projections(digits):
     has the same ones); projected onto their staircases at scale=1.0 the first layer stayed
     exactly where it was."""
     (x, y), (x_test, y_test) = digits
-    x, x_test = x.reshape(-1, 784), x_test.reshape(-1, 784)
+    x, y, x_test = x[:1024].reshape(-1, 784), y[:1024], x_test.reshape(-1, 784)  # 4 batches
     initial = dense_kernels(sign_mlp())
 
     adam = sign_mlp()
@@ -105,8 +105,9 @@ def test_hard_thresholds_stop_gradients_but_not_projections(digits):
     np.testing.assert_array_equal(dense_kernels(adam)[0], initial[0])  # no gradient reaches it
     moved = [np.mean(np.abs(kernel - before) > 1e-4) for kernel, before in zip(dense_kernels(projected_mlp), initial)]
     projection_accuracy, adam_accuracy = accuracy(projected, x_test, y_test), accuracy(adam, x_test, y_test)
-    assert min(moved) > 0.1, moved  # measured: 73% of the first layer's entries, over 99% of the others'
-    # Measured: 82.1% and 63.6% (onto the staircases instead: 67.6% for projection).
+    assert min(moved) > 0.1, moved  # measured: 69% of the first layer's entries, over 99% of the others'
+    # Measured: 75.9% and 59.9%. On all 2,048 images: 82.1% and 63.6%, and 67.6% for
+    # projection onto the staircases instead.
     assert projection_accuracy > adam_accuracy + 0.1, (projection_accuracy, adam_accuracy)
 
 
@@ -142,7 +143,7 @@ def binarized_mlp(straight_through):
 
 def test_straight_through_surrogates_carry_the_labels_pull_through_binary_layers(digits):
     (x, y), (x_test, y_test) = digits
-    x, x_test = x.reshape(-1, 784), x_test.reshape(-1, 784)
+    x, y, x_test = x[:1024].reshape(-1, 784), y[:1024], x_test.reshape(-1, 784)  # 4 batches
     accuracies, flipped = {}, {}
     for straight_through in (False, True):
         mlp = binarized_mlp(straight_through)
@@ -151,7 +152,7 @@ def test_straight_through_surrogates_carry_the_labels_pull_through_binary_layers
         model = fit_by_projection(mlp, x, y, sweeps=50, jit_compile=True)
         accuracies[straight_through] = accuracy(model, x_test, y_test)
         flipped[straight_through] = [np.mean(layer.computed_kernel().numpy() != k) for layer, k in zip(binary, initial)]
-    # Measured: 36.2% without the surrogates, 67.6% with them, flipping 3.2% and 15.3% of the
+    # Measured: 42.9% without the surrogates, 64.8% with them, flipping 2.2% and 11.2% of the
     # binary weights of the first and second layer.
     assert min(flipped[True]) > 0.01, flipped
     assert accuracies[True] > accuracies[False] + 0.15, accuracies
