@@ -203,8 +203,16 @@ def test_sample_weights_weigh_each_label_and_class_weights_become_sample_weights
     shuffled = np.roll(y, 1)
     ignored = np.where(np.arange(256) < 128, 1.0, 0.0)  # the second half's labels are ignored
 
+    # One model, its weights reset before each fit: it traces its step once with weights and
+    # once without, and Douglas-Rachford keeps no state between batches but the weights.
+    model = kf.wrap(mlp())
+    model.compile(optimizer=kf.DouglasRachford(sweeps=5), loss=kf.losses.Margin(), jit_compile=False)
+    initial = weights_of(model)
+
     def trained(labels, **weights):
-        return weights_of(fitted(mlp(), x, labels, solver=kf.DouglasRachford(sweeps=5), **weights)[0])
+        model.set_weights(initial)
+        model.fit(x, labels, batch_size=256, epochs=1, verbose=0, shuffle=False, **weights)
+        return weights_of(model)
 
     half, unweighted = trained(y, sample_weight=ignored), trained(y)
     relabelled = np.where(np.arange(256) < 128, y, shuffled)
