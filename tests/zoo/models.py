@@ -245,7 +245,8 @@ ZOO = {
         functools.partial(data.digits, (28, 28)),
         keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         floor=0.25,
-        test_samples=256,  # 30.2% measured (512 samples: 32.8%, at 1.3 times the time)
+        test_samples=256,  # 28.6% measured (20 sweeps: 30.2%, at 1.5 times the time; 512 samples: 32.8%)
+        test_sweeps=10,
         batch_statistics=True,
     ),
     "bidirectional_gru": ZooModel(  # a free output kernel: the GRU's short states alone cannot carry the pull
