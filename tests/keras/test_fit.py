@@ -93,9 +93,12 @@ def test_arrays_with_a_partial_last_batch_train_as_the_same_batches_from_tf_data
     """Arrays are batched as Keras batches them, the partial last batch included."""
     (x, y), _ = digits
     x, y = x[:600], y[:600]  # batches of 256, 256 and 88
-    model, _ = fitted(mlp(), x, y, solver=kf.AlternatingProjections(sweeps=5))
+    model = kf.wrap(mlp())
+    model.compile(optimizer=kf.AlternatingProjections(sweeps=5), loss=kf.losses.Margin(), jit_compile=False)
+    initial = weights_of(model)
+    model.fit(x, y, batch_size=256, epochs=1, verbose=0, shuffle=False)
     from_arrays = weights_of(model)
-    model.set_weights(weights_of(mlp()))  # the same wrapped model, back at its starting weights
+    model.set_weights(initial)  # the same wrapped model, back at its starting weights
     model.fit(tf.data.Dataset.from_tensor_slices((x, y)).batch(256), epochs=1, verbose=0, shuffle=False)
     for a, b in zip(from_arrays, weights_of(model)):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
